@@ -1,0 +1,158 @@
+"""Apply supabase/migrations/*.sql to DATABASE_URL the way the Supabase CLI does.
+
+Each file `<14-digit version>_<name>.sql` runs in its own transaction, in version order, under
+an advisory lock (two migrators never interleave), and is recorded in
+`supabase_migrations.schema_migrations (version, name, statements)` — the table `supabase db
+push` reads — so a database migrated here and later by the CLI agree on what is applied.
+
+    python -m glue.migrate                 # apply pending migrations
+    python -m glue.migrate --status        # list applied / pending
+    python -m glue.migrate --rollback      # remove the whole feature set (supabase/rollback.sql)
+    python -m glue.migrate --seed          # apply, then load supabase/seed.sql
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+REPO = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = REPO / "supabase" / "migrations"
+ROLLBACK_SQL = REPO / "supabase" / "rollback.sql"
+SEED_SQL = REPO / "supabase" / "seed.sql"
+LOCK_KEY = 7_283_991_400_551  # advisory lock id of this migrator
+FILENAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9_]+)\.sql$")
+
+log = logging.getLogger("glue.migrate")
+
+TRACKING_DDL = """
+create schema if not exists supabase_migrations;
+create table if not exists supabase_migrations.schema_migrations (version text not null primary key);
+alter table supabase_migrations.schema_migrations add column if not exists statements text[];
+alter table supabase_migrations.schema_migrations add column if not exists name text;
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text()
+
+
+def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Migration files in version order. A .sql file with a bad name is an error, not skipped."""
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        m = FILENAME.match(path.name)
+        if not m:
+            raise ValueError(f"{path.name}: migration files are named <14-digit version>_<name>.sql")
+        found.append(Migration(m["version"], m["name"], path))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError("two migration files share a version")
+    return found
+
+
+def applied_versions(conn: psycopg.Connection) -> set[str]:
+    exists = conn.execute("select to_regclass('supabase_migrations.schema_migrations')").fetchone()
+    if exists[0] is None:
+        return set()
+    rows = conn.execute("select version from supabase_migrations.schema_migrations").fetchall()
+    return {r[0] for r in rows}
+
+
+def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Apply every pending migration; returns those applied (empty when up to date)."""
+    migrations = discover(directory)
+    done: list[Migration] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
+        try:
+            conn.execute(TRACKING_DDL)
+            applied = applied_versions(conn)
+            for m in migrations:
+                if m.version in applied:
+                    continue
+                started = time.monotonic()
+                with conn.transaction():
+                    conn.execute(m.sql)
+                    conn.execute(
+                        "insert into supabase_migrations.schema_migrations (version, name, statements)"
+                        " values (%s, %s, %s)",
+                        (m.version, m.name, [m.sql]),
+                    )
+                log.info("applied %s_%s (%.0f ms)", m.version, m.name,
+                         (time.monotonic() - started) * 1000)
+                done.append(m)
+        finally:
+            conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+    return done
+
+
+def rollback(url: str) -> None:
+    """Remove the whole feature set (supabase/rollback.sql) in one transaction."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
+        try:
+            with conn.transaction():
+                conn.execute(ROLLBACK_SQL.read_text())
+        finally:
+            conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+
+
+def seed(url: str, path: Path = SEED_SQL) -> None:
+    """Load the seed (partners, programs, demo users); idempotent."""
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        conn.execute(path.read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m glue.migrate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
+                        help="target database (default: $DATABASE_URL)")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--status", action="store_true", help="list applied and pending migrations")
+    action.add_argument("--rollback", action="store_true", help="drop the whole feature set")
+    parser.add_argument("--seed", action="store_true", help="also load supabase/seed.sql")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if not args.database_url:
+        parser.error("DATABASE_URL is not set (pass --database-url or set it in .env)")
+    try:
+        if args.status:
+            with psycopg.connect(args.database_url) as conn:
+                applied = applied_versions(conn)
+            for m in discover():
+                print(f"{'applied' if m.version in applied else 'pending'}  {m.path.name}")
+            return 0
+        if args.rollback:
+            rollback(args.database_url)
+            log.info("rolled back: feature set removed, migrations unrecorded")
+            return 0
+        done = migrate(args.database_url)
+        log.info("%d migration(s) applied; database is up to date", len(done))
+        if args.seed:
+            seed(args.database_url)
+            log.info("seed loaded from %s", SEED_SQL.relative_to(REPO))
+        return 0
+    except (psycopg.Error, ValueError) as exc:
+        log.error("migrate: %s", exc)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+-- Gate of every admin override: the caller must be an admin (JWT of a profile with role admin),
+-- the service role, or a direct database session (a DBA in psql); a reason is mandatory.
+-- Sets the audit context so the transition records who acted and why.
+create or replace function private.authorize_step_override(p_reason text)
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_role text := pg_catalog.current_setting('role');
+  v_actor text;
+begin
+  if coalesce(auth.role(), '') = 'service_role' or v_role = 'service_role' then
+    v_actor := 'service_role';
+  elsif v_role = 'none' and auth.uid() is null then
+    v_actor := session_user;
+  elsif private.is_admin() then
+    v_actor := 'admin';
+  else
+    raise exception 'only admins may override a step'
+      using errcode = '42501', hint = 'Sign in as a user whose profile role is admin.';
+  end if;
+  if p_reason is null or length(btrim(p_reason)) < 3 then
+    raise exception 'a reason is required for an override (at least 3 characters)'
+      using errcode = 'PS007';
+  end if;
+  perform private.set_audit_context(btrim(p_reason), v_actor);
+end
+$$;
+comment on function private.authorize_step_override(text) is 'Raises 42501 unless the caller is an admin, the service role or a direct DB session; PS007 without a reason. Sets the audit context.';
+revoke all on function private.authorize_step_override(text) from public, anon, authenticated;
+grant execute on function private.authorize_step_override(text) to service_role;

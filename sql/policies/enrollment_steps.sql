@@ -1,0 +1,10 @@
+drop policy if exists "Students can read their own steps and admins all" on public.enrollment_steps;
+create policy "Students can read their own steps and admins all" on public.enrollment_steps
+  for select to authenticated
+  using (
+    (select private.is_admin())
+    or exists (
+      select 1 from public.enrollments e
+      where e.id = enrollment_id and e.user_id = (select auth.uid())
+    )
+  );
