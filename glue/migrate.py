@@ -5,10 +5,10 @@ an advisory lock (two migrators never interleave), and is recorded in
 `supabase_migrations.schema_migrations (version, name, statements)` — the table `supabase db
 push` reads — so a database migrated here and later by the CLI agree on what is applied.
 
-    python -m glue.migrate                 # apply pending migrations
-    python -m glue.migrate --status        # list applied / pending
-    python -m glue.migrate --rollback      # remove the whole feature set (supabase/rollback.sql)
-    python -m glue.migrate --seed          # apply, then load supabase/seed.sql
+    python -m glue.migrate [up]       # apply pending migrations
+    python -m glue.migrate status     # list applied / pending
+    python -m glue.migrate rollback   # remove the whole feature set (supabase/rollback.sql)
+    python -m glue.migrate seed       # load supabase/seed.sql (idempotent)
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from dotenv import load_dotenv
 
 REPO = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = REPO / "supabase" / "migrations"
@@ -122,32 +123,32 @@ def seed(url: str, path: Path = SEED_SQL) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m glue.migrate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    load_dotenv(override=False)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
                         help="target database (default: $DATABASE_URL)")
-    action = parser.add_mutually_exclusive_group()
-    action.add_argument("--status", action="store_true", help="list applied and pending migrations")
-    action.add_argument("--rollback", action="store_true", help="drop the whole feature set")
-    parser.add_argument("--seed", action="store_true", help="also load supabase/seed.sql")
+    parser.add_argument("command", nargs="?", default="up",
+                        choices=["up", "status", "rollback", "seed"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if not args.database_url:
         parser.error("DATABASE_URL is not set (pass --database-url or set it in .env)")
     try:
-        if args.status:
+        if args.command == "status":
             with psycopg.connect(args.database_url) as conn:
                 applied = applied_versions(conn)
             for m in discover():
                 print(f"{'applied' if m.version in applied else 'pending'}  {m.path.name}")
             return 0
-        if args.rollback:
+        if args.command == "rollback":
             rollback(args.database_url)
             log.info("rolled back: feature set removed, migrations unrecorded")
             return 0
-        done = migrate(args.database_url)
-        log.info("%d migration(s) applied; database is up to date", len(done))
-        if args.seed:
+        if args.command == "seed":
             seed(args.database_url)
             log.info("seed loaded from %s", SEED_SQL.relative_to(REPO))
+            return 0
+        done = migrate(args.database_url)
+        log.info("%d migration(s) applied; database is up to date", len(done))
         return 0
     except (psycopg.Error, ValueError) as exc:
         log.error("migrate: %s", exc)

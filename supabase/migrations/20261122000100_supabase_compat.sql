@@ -17,9 +17,13 @@ begin
   if not exists (select 1 from pg_catalog.pg_roles where rolname = 'service_role') then
     create role service_role nologin noinherit bypassrls;
   end if;
-  -- the connecting user may switch to the API roles (`set local role ...`), as on Supabase
-  if not pg_catalog.pg_has_role(current_user, 'anon', 'member') then
-    execute pg_catalog.format('grant anon, authenticated, service_role to %I', current_user);
+  -- the connecting user may switch to the API roles (`set role ...`), as on Supabase
+  if not pg_catalog.pg_has_role(current_user, 'service_role', 'member') then
+    begin
+      execute pg_catalog.format('grant anon, authenticated, service_role to %I', current_user);
+    exception when insufficient_privilege then
+      raise notice 'could not grant the API roles to %; grant them as an administrator', current_user;
+    end;
   end if;
 end
 $$;

@@ -2,6 +2,9 @@
 -- (this file is their concatenation, in dependency order; edit the sources, then ship them
 -- with scripts/new-migration).
 
+set local lock_timeout = '10s';
+set local statement_timeout = '120s';
+
 -- ==== sql/functions/is_admin.sql ====
 -- Is the calling user (auth.uid()) an admin? Used by RLS policies and admin overrides.
 -- security definer: it reads profiles without recursing into profiles' own RLS policy; it only

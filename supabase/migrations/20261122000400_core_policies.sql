@@ -1,5 +1,8 @@
 -- Row level security policies. Sources: sql/policies/*.sql (one file per table).
 
+set local lock_timeout = '10s';
+set local statement_timeout = '120s';
+
 -- ==== sql/policies/enrollment_steps.sql ====
 drop policy if exists "Students can read their own steps and admins all" on public.enrollment_steps;
 create policy "Students can read their own steps and admins all" on public.enrollment_steps
