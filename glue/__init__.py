@@ -23,9 +23,9 @@ def create_app(config: Config | None = None) -> Flask:
         raise RuntimeError("DATABASE_URL is not set (see .env.example)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    app.extensions["db"] = Database(app.config["DATABASE_URL"],
-                                    max_size=app.config["DB_POOL_MAX"],
-                                    timeout=app.config["DB_TIMEOUT"])
+    app.extensions["db"] = Database(
+        app.config["DATABASE_URL"], max_size=app.config["DB_POOL_MAX"], timeout=app.config["DB_TIMEOUT"]
+    )
 
     @app.get("/healthz")
     def healthz():

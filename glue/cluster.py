@@ -51,9 +51,7 @@ def _as_server_user(argv: list[str]) -> list[str]:
 def _server_user_can_reach(path: Path) -> bool:
     if not _is_root():
         return True
-    probe = subprocess.run(
-        _as_server_user(["test", "-x", str(path)]), capture_output=True, check=False
-    )
+    probe = subprocess.run(_as_server_user(["test", "-x", str(path)]), capture_output=True, check=False)
     return probe.returncode == 0
 
 
@@ -101,32 +99,40 @@ class Cluster:
         os.chmod(self.datadir, 0o700)
         subprocess.run(
             _as_server_user(
-                [str(PGBIN / "initdb"), "-D", str(self.datadir), "-U", "postgres",
-                 "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"]
+                [
+                    str(PGBIN / "initdb"),
+                    "-D",
+                    str(self.datadir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                    "--no-sync",
+                ]
             ),
-            check=True, stdout=subprocess.DEVNULL,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
 
     def start(self, timeout: float = 30.0) -> None:
         self.init()
         self.socket_dir.mkdir(exist_ok=True)
         self._chown(self.socket_dir)
-        settings = dict(SERVER_SETTINGS, port=str(self.port),
-                        unix_socket_directories=str(self.socket_dir))
+        settings = dict(SERVER_SETTINGS, port=str(self.port), unix_socket_directories=str(self.socket_dir))
         if not self.fsync:
             settings.update(fsync="off", synchronous_commit="off", full_page_writes="off")
         argv = [str(PGBIN / "postgres"), "-D", str(self.datadir)]
         for key, value in settings.items():
             argv += ["-c", f"{key}={value}"]
         log = open(self.datadir.parent / "postgres.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(_as_server_user(argv), stdout=log, stderr=log,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(_as_server_user(argv), stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(
-                    f"postgres exited with {self.proc.returncode}; see "
-                    f"{self.datadir.parent / 'postgres.log'}"
+                    f"postgres exited with {self.proc.returncode}; see {self.datadir.parent / 'postgres.log'}"
                 )
             ready = subprocess.run(
                 [str(PGBIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
@@ -170,8 +176,9 @@ class TemporaryCluster(Cluster):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m glue.cluster", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m glue.cluster", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["start", "url"])
     parser.add_argument("--datadir", type=Path, default=None)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)

@@ -42,5 +42,6 @@ class DevelopmentConfig(Config):
 class TestConfig(Config):
     """Tests: explicit database URL and secrets are passed in by the fixtures."""
 
+    __test__ = False  # not a pytest test class
     TESTING = True
     DB_TIMEOUT = 2.0

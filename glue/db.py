@@ -36,9 +36,15 @@ class Database:
         self.url = url
         self.timeout = timeout
         self.pool = ConnectionPool(
-            url, min_size=1, max_size=max_size, open=False, configure=_configure,
+            url,
+            min_size=1,
+            max_size=max_size,
+            open=False,
+            configure=_configure,
             kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 3},
-            reconnect_timeout=timeout, timeout=timeout, check=ConnectionPool.check_connection,
+            reconnect_timeout=timeout,
+            timeout=timeout,
+            check=ConnectionPool.check_connection,
         )
         self._opened = False
 
@@ -60,8 +66,7 @@ class Database:
     def as_user(self, claims: dict) -> Iterator[psycopg.Connection]:
         with self.service() as conn, conn.transaction():
             conn.execute(
-                "select set_config('role', 'authenticated', true),"
-                " set_config('request.jwt.claims', %s, true)",
+                "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
                 (json.dumps(claims),),
             )
             yield conn

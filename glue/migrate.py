@@ -95,8 +95,7 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
                         " values (%s, %s, %s)",
                         (m.version, m.name, [m.sql]),
                     )
-                log.info("applied %s_%s (%.0f ms)", m.version, m.name,
-                         (time.monotonic() - started) * 1000)
+                log.info("applied %s_%s (%.0f ms)", m.version, m.name, (time.monotonic() - started) * 1000)
                 done.append(m)
         finally:
             conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
@@ -121,13 +120,14 @@ def seed(url: str, path: Path = SEED_SQL) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m glue.migrate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m glue.migrate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     load_dotenv(override=False)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
-                        help="target database (default: $DATABASE_URL)")
-    parser.add_argument("command", nargs="?", default="up",
-                        choices=["up", "status", "rollback", "seed"])
+    parser.add_argument(
+        "--database-url", default=os.environ.get("DATABASE_URL"), help="target database (default: $DATABASE_URL)"
+    )
+    parser.add_argument("command", nargs="?", default="up", choices=["up", "status", "rollback", "seed"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if not args.database_url:

@@ -34,7 +34,7 @@ def _create_template(cluster, name: str, seeded: bool) -> str:
     if seeded:
         migrate.seed(url)
     with _admin(cluster) as conn:
-        conn.execute(f"alter database \"{name}\" with is_template true allow_connections false")
+        conn.execute(f'alter database "{name}" with is_template true allow_connections false')
     return name
 
 

@@ -35,9 +35,24 @@ def test_there_are_pgtap_files():
 def test_pgtap_file(tap_db, path):
     u = urlparse(tap_db)
     result = subprocess.run(
-        ["pg_prove", "--host", u.hostname, "--port", str(u.port), "--username", u.username,
-         "--dbname", u.path.lstrip("/"), "--verbose", "--failures", str(path)],
-        capture_output=True, text=True, check=False, timeout=300,
+        [
+            "pg_prove",
+            "--host",
+            u.hostname,
+            "--port",
+            str(u.port),
+            "--username",
+            u.username,
+            "--dbname",
+            u.path.lstrip("/"),
+            "--verbose",
+            "--failures",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
