@@ -63,9 +63,9 @@ def free_port() -> int:
 
 
 def default_datadir() -> Path:
-    """`.pgdata/` under the repository, or a stable folder under /var/tmp when the repository
+    """`.pgdata/data` under the repository, or a stable folder under /var/tmp when the repository
     lives where the unprivileged server user cannot reach (e.g. under /root)."""
-    in_repo = REPO / ".pgdata"
+    in_repo = REPO / ".pgdata" / "data"
     if _server_user_can_reach(REPO):
         return in_repo
     digest = hashlib.sha1(str(REPO).encode()).hexdigest()[:10]
