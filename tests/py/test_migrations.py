@@ -153,3 +153,46 @@ def test_every_function_and_policy_has_its_source_file(migrated_template, pg_clu
             conn.execute(f'alter database "{migrated_template}" allow_connections false')
     assert functions == {p.stem for p in (REPO / "sql" / "functions").glob("*.sql")}
     assert policy_tables == {p.stem for p in (REPO / "sql" / "policies").glob("*.sql")}
+
+
+def test_compat_migration_leaves_an_existing_supabase_auth_schema_alone(fresh_db):
+    """On a real Supabase project `auth` exists with Supabase's own functions: the compatibility
+    migration must not replace them."""
+    url = fresh_db()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "create schema auth;"
+            " create table auth.users (id uuid primary key, email text, instance_id uuid);"
+            " create function auth.uid() returns uuid language sql stable as"
+            " $$ select '11111111-1111-1111-1111-111111111111'::uuid $$;"
+            " create function auth.role() returns text language sql stable as $$ select 'supabase'::text $$;"
+            " create function auth.jwt() returns jsonb language sql stable as $$ select '{}'::jsonb $$;"
+        )
+    migrate.migrate(url)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select auth.uid()::text, auth.role()").fetchone() == (
+            "11111111-1111-1111-1111-111111111111",
+            "supabase",
+        )
+        columns = [
+            r[0]
+            for r in conn.execute(
+                "select column_name from information_schema.columns where table_schema = 'auth'"
+                " and table_name = 'users' order by ordinal_position"
+            ).fetchall()
+        ]
+    assert columns == ["id", "email", "instance_id"]
+
+
+def test_auth_functions_read_the_request_jwt_claims(fresh_db, migrated_template):
+    url = fresh_db(migrated_template)
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "select set_config('request.jwt.claims', %s, true)",
+            ('{"sub": "22222222-2222-2222-2222-222222222222", "role": "authenticated"}',),
+        )
+        assert conn.execute("select auth.uid()::text, auth.role(), auth.jwt() ->> 'role'").fetchone() == (
+            "22222222-2222-2222-2222-222222222222",
+            "authenticated",
+            "authenticated",
+        )
