@@ -6,6 +6,7 @@
 -- Supabase project it is not ours, and on plain PostgreSQL the compatibility migration re-adopts
 -- it without change. Run with:  make rollback   (or psql -f supabase/rollback.sql)
 
+drop table if exists public.partner_events cascade;
 drop table if exists public.step_transitions cascade;
 drop table if exists public.enrollment_steps cascade;
 drop table if exists public.enrollments cascade;
@@ -23,11 +24,15 @@ drop function if exists public.admin_fail_step(uuid, text);
 drop function if exists public.admin_skip_step(uuid, text);
 drop function if exists public.admin_retry_step(uuid, text);
 drop function if exists public.admin_complete_step(uuid, text, text);
+drop function if exists public.admin_link_step(uuid, text, text, text);
+drop function if exists public.receive_partner_event(text, text, text);
+drop function if exists public.replay_partner_event(bigint);
 
 drop schema if exists private cascade;
 
 alter default privileges in schema public grant execute on functions to public;
 
 delete from supabase_migrations.schema_migrations where version in (
-  '20261122000100', '20261122000200', '20261122000300', '20261122000400'
+  '20261122000100', '20261122000200', '20261122000300', '20261122000400',
+  '20261122000500'
 );

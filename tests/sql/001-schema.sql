@@ -1,15 +1,15 @@
 begin;
-select plan(36);
+select plan(37);
 
 -- tables with the seed's names
 select has_table('public', t, 'table public.' || t || ' should exist')
 from unnest(array['partner_lms_providers', 'programs', 'program_partner_lms', 'profiles',
-                  'enrollments', 'enrollment_steps', 'step_transitions']) t;
+                  'enrollments', 'enrollment_steps', 'step_transitions', 'partner_events']) t;
 
 select columns_are('public', 'enrollment_steps', array[
   'id', 'enrollment_id', 'provider_id', 'sequence_order', 'is_required', 'status', 'started_at',
   'completed_at', 'external_enrollment_id', 'launch_url', 'progress_percent',
-  'partner_certificate', 'error_message', 'created_at', 'updated_at'],
+  'partner_certificate', 'error_message', 'created_at', 'updated_at', 'partner_result'],
   'enrollment_steps should have the seed''s columns plus partner link, progress and timestamps');
 select col_is_unique('public', 'partner_lms_providers', array['slug'], 'a partner slug should be unique');
 select col_is_unique('public', 'program_partner_lms', array['program_id', 'sequence_order'],

@@ -1,13 +1,15 @@
 -- The RLS matrix: anon / a student / another student / an admin / the service role
 -- x every table x select, insert, update, delete; then every function's execute privilege.
 begin;
-select plan(148);
+select plan(168);
 
 select tests.create_supabase_user('rls_a');
 select tests.create_supabase_user('rls_b');
 select tests.create_supabase_user('rls_admin', 'admin');
 select tests.enroll('rls_a', 'medical-assistant');
 select tests.enroll('rls_b', 'barber');
+select public.receive_partner_event('hsi', 'rls-event-1',
+  '{"type": "progress.updated", "data": {"external_enrollment_id": "HSI-DEMO-CARA", "percent": 50}}');
 insert into auth.users (id, email) values ('00000000-0000-4000-b000-0000000000ff', 'no-profile@test.local');
 
 create temporary table ops (tbl text, op text, sql text) on commit drop;
@@ -32,7 +34,10 @@ insert into ops values
   ('enrollment_steps', 'delete', $$ delete from public.enrollment_steps where enrollment_id in (select id from public.enrollments where user_id = tests.get_supabase_uid('rls_a')) $$),
   ('step_transitions', 'insert', $$ insert into public.step_transitions (step_id, enrollment_id, to_status, actor_role) select id, enrollment_id, 'completed', 'forged' from public.enrollment_steps limit 1 $$),
   ('step_transitions', 'update', $$ update public.step_transitions set reason = 'rewritten' $$),
-  ('step_transitions', 'delete', $$ delete from public.step_transitions $$);
+  ('step_transitions', 'delete', $$ delete from public.step_transitions $$),
+  ('partner_events', 'insert', $$ insert into public.partner_events (provider_id, webhook_id, payload) select id, 'forged', '{}' from public.partner_lms_providers where slug = 'hsi' $$),
+  ('partner_events', 'update', $$ update public.partner_events set status = 'processed' $$),
+  ('partner_events', 'delete', $$ delete from public.partner_events $$);
 grant select on ops to public;
 
 -- what each actor should see when selecting (computed as the superuser: all rows / own rows)
@@ -46,7 +51,7 @@ select a.actor, t.tbl,
     when t.tbl = 'profiles' then '1'
     when t.tbl = 'enrollments' then (select count(*)::text from public.enrollments where user_id = tests.get_supabase_uid(a.who))
     when t.tbl = 'enrollment_steps' then (select count(*)::text from public.enrollment_steps s join public.enrollments e on e.id = s.enrollment_id where e.user_id = tests.get_supabase_uid(a.who))
-    when t.tbl = 'step_transitions' then '0'
+    when t.tbl in ('step_transitions', 'partner_events') then '0'
   end
 from (values ('anon', null), ('student', 'rls_a'), ('other_student', 'rls_b'), ('admin', 'rls_admin'), ('service_role', null)) a (actor, who)
 cross join (select distinct tbl from ops) t;

@@ -26,7 +26,7 @@ select set_eq(
                           or has_function_privilege('authenticated', oid, 'execute')) $$,
   array['private.is_admin()',
         'admin_complete_step(uuid,text,text)', 'admin_fail_step(uuid,text)',
-        'admin_retry_step(uuid,text)', 'admin_skip_step(uuid,text)'],
+        'admin_link_step(uuid,text,text,text)', 'admin_retry_step(uuid,text)', 'admin_skip_step(uuid,text)'],
   'no security definer function should be executable by anon/authenticated unless it checks the caller (splinter 0028/0029)');
 
 select is(
