@@ -4,31 +4,48 @@ from __future__ import annotations
 
 import os
 
+SECRET_PREFIX = "PARTNER_WEBHOOK_SECRET"
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 
 
+def webhook_secrets_from_env(environ=os.environ) -> dict[str, list[str]]:
+    """`PARTNER_WEBHOOK_SECRET_<SLUG>` → {slug: [secrets]}; the shared `PARTNER_WEBHOOK_SECRET`
+    is under the key "*". Several secrets separated by spaces are accepted (rotation)."""
+    secrets: dict[str, list[str]] = {}
+    for key, value in environ.items():
+        if not value or not value.strip():
+            continue
+        if key == SECRET_PREFIX:
+            secrets["*"] = value.split()
+        elif key.startswith(SECRET_PREFIX + "_"):
+            secrets[key[len(SECRET_PREFIX) + 1 :].lower()] = value.split()
+    return secrets
+
+
 class Config:
-    """Production settings: everything comes from the environment; nothing insecure by default."""
+    """Production settings, read from the environment when instantiated; nothing insecure by
+    default. Keyword arguments override (tests, `make run`)."""
 
     TESTING = False
-    DATABASE_URL = _env("DATABASE_URL")
-    SITE_URL = _env("SITE_URL", "http://127.0.0.1:5000")
-    SUPABASE_URL = _env("SUPABASE_URL")
-    SUPABASE_SERVICE_ROLE_KEY = _env("SUPABASE_SERVICE_ROLE_KEY")
-    SUPABASE_JWT_SECRET = _env("SUPABASE_JWT_SECRET")
-    SMTP_URL = _env("SMTP_URL")
-    MAIL_FROM = _env("MAIL_FROM", "Training Team <no-reply@example.org>")
-    SECRET_KEY = _env("SECRET_KEY") or _env("SUPABASE_JWT_SECRET")
-    DB_POOL_MAX = int(_env("DB_POOL_MAX", "10"))
-    DB_TIMEOUT = float(_env("DB_TIMEOUT", "5"))
-    # The development sign-in page (lists demo users, mints tokens): only for local runs.
-    DEV_LOGIN = False
+    DEV_LOGIN = False  # the development sign-in page (lists demo users): local runs only
     MAX_CONTENT_LENGTH = 256 * 1024  # webhook bodies over 256 KiB are refused (413)
 
     def __init__(self, **overrides):
+        self.DATABASE_URL = _env("DATABASE_URL")
+        self.SITE_URL = _env("SITE_URL", "http://127.0.0.1:5000")
+        self.SUPABASE_URL = _env("SUPABASE_URL")
+        self.SUPABASE_SERVICE_ROLE_KEY = _env("SUPABASE_SERVICE_ROLE_KEY")
+        self.SUPABASE_JWT_SECRET = _env("SUPABASE_JWT_SECRET")
+        self.SMTP_URL = _env("SMTP_URL")
+        self.MAIL_FROM = _env("MAIL_FROM", "Training Team <no-reply@example.org>")
+        self.SECRET_KEY = _env("SECRET_KEY") or _env("SUPABASE_JWT_SECRET")
+        self.DB_POOL_MAX = int(_env("DB_POOL_MAX", "10"))
+        self.DB_TIMEOUT = float(_env("DB_TIMEOUT", "5"))
+        self.PARTNER_WEBHOOK_SECRETS = webhook_secrets_from_env()
         for key, value in overrides.items():
             setattr(self, key, value)
 
@@ -44,4 +61,6 @@ class TestConfig(Config):
 
     __test__ = False  # not a pytest test class
     TESTING = True
-    DB_TIMEOUT = 2.0
+
+    def __init__(self, **overrides):
+        super().__init__(**{"DB_TIMEOUT": 2.0, "PARTNER_WEBHOOK_SECRETS": {}, **overrides})

@@ -71,14 +71,6 @@ class Database:
             )
             yield conn
 
-    def ping(self) -> bool:
-        try:
-            with self.service() as conn:
-                conn.execute("select 1")
-            return True
-        except DatabaseUnavailable:
-            return False
-
     def close(self) -> None:
         if self._opened:
             self.pool.close()

@@ -27,6 +27,7 @@ drop function if exists public.admin_complete_step(uuid, text, text);
 drop function if exists public.admin_link_step(uuid, text, text, text);
 drop function if exists public.receive_partner_event(text, text, text);
 drop function if exists public.replay_partner_event(bigint);
+drop function if exists public.get_partner_slugs();
 
 drop schema if exists private cascade;
 

@@ -3,14 +3,20 @@ built once from the migrations (and the seed), and a fresh database per test clo
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
+from standardwebhooks.webhooks import Webhook
 
-from glue import migrate
+from glue import create_app, migrate
 from glue.cluster import TemporaryCluster
+from glue.config import TestConfig
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -82,3 +88,103 @@ def fresh_db(pg_cluster):
 def db_url(fresh_db, seeded_template) -> str:
     """URL of a new database with migrations and seed, owned by this test alone."""
     return fresh_db(seeded_template)
+
+
+# --- partner webhooks ------------------------------------------------------------------------
+
+SECRETS = {
+    "hsi": "whsec_" + base64.b64encode(b"hsi-webhook-secret-0123456789abc").decode(),
+    "hsi_old": "whsec_" + base64.b64encode(b"hsi-webhook-secret-previous-9876").decode(),
+    "certiport": "whsec_" + base64.b64encode(b"certiport-webhook-secret-0123456").decode(),
+    "shared": "whsec_" + base64.b64encode(b"shared-webhook-secret-for-others").decode(),
+}
+
+
+def webhook_secrets() -> dict[str, list[str]]:
+    """HSI rotates (old and new both valid); Certiport has its own; the rest use the shared one."""
+    return {"hsi": [SECRETS["hsi_old"], SECRETS["hsi"]], "certiport": [SECRETS["certiport"]], "*": [SECRETS["shared"]]}
+
+
+def sign(body: bytes | str, secret: str, msg_id: str | None = None, timestamp: datetime | None = None) -> dict:
+    """Standard Webhooks headers for this body, signed with `secret` by the reference library."""
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    timestamp = timestamp or datetime.now(tz=UTC)
+    text = body.decode() if isinstance(body, bytes) else body
+    signature = Webhook(secret).sign(msg_id, timestamp, text)
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(timestamp.timestamp())),
+        "webhook-signature": signature,
+        "content-type": "application/json",
+    }
+
+
+def event(kind: str, **data) -> bytes:
+    return json.dumps({"type": kind, "timestamp": datetime.now(tz=UTC).isoformat(), "data": data}).encode()
+
+
+@pytest.fixture
+def app(db_url):
+    """The Flask app on a fresh seeded database, with test webhook secrets."""
+    application = create_app(TestConfig(DATABASE_URL=db_url, PARTNER_WEBHOOK_SECRETS=webhook_secrets()))
+    yield application
+    application.extensions["db"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Post:
+    """`post(slug, body, secret=...)`: sign and POST a partner event through the test client."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __call__(self, slug, body, secret=None, msg_id=None, timestamp=None, headers=None):
+        signed = sign(body, secret or SECRETS.get(slug, SECRETS["shared"]), msg_id, timestamp)
+        signed.update(headers or {})
+        return self.client.post(f"/api/webhooks/partners/{slug}", data=body, headers=signed)
+
+
+@pytest.fixture
+def post(client):
+    return Post(client)
+
+
+@pytest.fixture
+def sql(db_url):
+    """`sql(query, *params)` → list of dict rows, as the superuser, autocommit."""
+    conn = psycopg.connect(db_url, autocommit=True, row_factory=dict_row)
+
+    def run(query, *params):
+        cur = conn.execute(query, params)
+        return cur.fetchall() if cur.description else []
+
+    yield run
+    conn.close()
+
+
+def new_student(sql, program: str, email: str | None = None) -> dict:
+    """Create a student enrolled in `program`; returns {'user_id', 'enrollment_id', 'steps': [ids]}."""
+    email = email or f"{uuid.uuid4().hex[:10]}@test.local"
+    uid = sql(
+        "with u as (insert into auth.users (email) values (%s) returning id)"
+        " insert into public.profiles (id, email, full_name) select id, %s, 'Test Student' from u returning id",
+        email,
+        email,
+    )[0]["id"]
+    enrollment = sql(
+        "insert into public.enrollments (user_id, program_id) select %s, id from public.programs where slug = %s"
+        " returning id",
+        uid,
+        program,
+    )[0]["id"]
+    steps = [
+        r["id"]
+        for r in sql(
+            "select id from public.enrollment_steps where enrollment_id = %s order by sequence_order", enrollment
+        )
+    ]
+    return {"user_id": uid, "enrollment_id": enrollment, "steps": steps, "email": email}

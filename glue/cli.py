@@ -1,0 +1,57 @@
+"""Command-line tools, through Flask's click integration (`flask --app glue <command>`)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask, current_app
+
+from .db import DatabaseUnavailable
+from .rpc import RpcError
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the project's commands to the app's CLI."""
+
+    @app.cli.command("replay-events")
+    @click.option("--unmatched", "waiting", is_flag=True, help="Replay every unmatched or deferred event.")
+    @click.option("--rejected", is_flag=True, help="Also replay rejected events (e.g. after fixing a step).")
+    @click.option("--partner", metavar="SLUG", help="Only this partner's events.")
+    @click.argument("event_ids", nargs=-1, type=int)
+    def replay_events(waiting: bool, rejected: bool, partner: str | None, event_ids: tuple[int, ...]):
+        """Re-apply stored partner events through the same SQL function as their first delivery.
+
+        Give event ids, or --unmatched for every event still waiting for its step.
+        """
+        if not event_ids and not waiting and not rejected:
+            raise click.UsageError("give event ids, or --unmatched / --rejected")
+        db = current_app.extensions["db"]
+        statuses = (["unmatched", "deferred"] if waiting else []) + (["rejected"] if rejected else [])
+        ids = list(event_ids)
+        if statuses:
+            with db.service() as conn:
+                rows = conn.execute(
+                    "select e.id from public.partner_events e join public.partner_lms_providers p"
+                    " on p.id = e.provider_id where e.status = any(%s) and (%s::text is null or p.slug = %s)"
+                    " order by e.id",
+                    (statuses, partner, partner),
+                ).fetchall()
+            ids += [r["id"] for r in rows]
+        if not ids:
+            click.echo("nothing to replay")
+            return
+        counts: dict[str, int] = {}
+        stderr = click.get_text_stream("stderr")
+        with click.progressbar(ids, label=f"replaying {len(ids)} event(s)", file=stderr) as bar:
+            for event_id in bar:
+                try:
+                    result = current_app.extensions["rpc"].call("replay_partner_event", p_event_id=event_id)
+                    status = result["status"]
+                except RpcError as exc:
+                    status = f"error {exc.sqlstate}"
+                    click.echo(f"\nevent {event_id}: {exc.message}", err=True)
+                except DatabaseUnavailable as exc:
+                    raise click.ClickException(f"database unavailable: {exc}") from exc
+                counts[status] = counts.get(status, 0) + 1
+        click.echo(json.dumps(counts, sort_keys=True))

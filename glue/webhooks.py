@@ -1,0 +1,160 @@
+"""`POST /api/webhooks/partners/<slug>`: partner events, signed per the Standard Webhooks spec.
+
+The glue only verifies: the partner exists, the body's size and content type, and the
+signature (with the `standardwebhooks` library, per-partner secrets, several at once during
+rotation, a 5-minute timestamp window, constant-time comparison). The verified raw body then goes
+to one SQL function, `receive_partner_event`, which stores it in the inbox and applies it in one
+transaction; its answer is mapped to HTTP. The glue decides no transition.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from functools import lru_cache
+
+from flask import Blueprint, current_app, jsonify, request
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .db import DatabaseUnavailable
+from .rpc import RpcError
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__)
+
+SLUG = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+# the SQL function's answer → HTTP status
+STATUS_CODES = {
+    "processed": 200,
+    "duplicate": 200,
+    "ignored": 200,
+    "unmatched": 202,
+    "deferred": 202,
+    "rejected": 400,
+}
+
+
+def _answer(code: int, status: str, message: str | None = None, **extra):
+    body = {"status": status, **extra}
+    if message:
+        body["message"] = message
+    headers = {"Retry-After": "30"} if code == 503 else {}
+    return jsonify(body), code, headers
+
+
+class KnownPartners:
+    """Partner slugs, cached so an unknown partner is a 404 before anything else without a
+    database round trip per request (refreshed every minute, or at once on an unknown slug
+    when the cache is older than a few seconds)."""
+
+    def __init__(self, ttl: float = 60.0, miss_refresh: float = 5.0):
+        self.ttl, self.miss_refresh = ttl, miss_refresh
+        self.slugs: frozenset[str] = frozenset()
+        self.loaded_at = float("-inf")
+        self.lock = threading.Lock()
+
+    def __call__(self, rpc, slug: str) -> bool:
+        age = time.monotonic() - self.loaded_at
+        if age > self.ttl or (slug not in self.slugs and age > self.miss_refresh):
+            with self.lock:
+                self.slugs = frozenset(rpc.call("get_partner_slugs"))
+                self.loaded_at = time.monotonic()
+        return slug in self.slugs
+
+
+@lru_cache(maxsize=64)
+def _webhook(secret: str) -> Webhook | None:
+    try:
+        return Webhook(secret)
+    except Exception:  # noqa: BLE001 - a malformed configured secret: reported by the caller
+        return None
+
+
+def secrets_for(slug: str) -> list[str]:
+    """The partner's own secrets (`PARTNER_WEBHOOK_SECRET_<SLUG>`), else the shared ones."""
+    configured = current_app.config["PARTNER_WEBHOOK_SECRETS"]
+    return configured.get(slug) or configured.get("*") or []
+
+
+def verify(secrets: list[str], body: bytes, headers) -> bool:
+    """True when any of the secrets signed this body with these headers, in the time window.
+    A malformed header is a failed verification, never an exception."""
+    for secret in secrets:
+        webhook = _webhook(secret)
+        if webhook is None:
+            continue
+        try:
+            webhook.verify(body, headers, json_parse=False)
+            return True
+        except (WebhookVerificationError, ValueError, TypeError, OverflowError):
+            # binascii.Error and UnicodeDecodeError are ValueErrors: garbage headers or body
+            continue
+    return False
+
+
+@bp.post("/api/webhooks/partners/<slug>")
+def receive(slug: str):
+    """Receive one partner event. Status codes: 200 processed/duplicate/ignored, 202 stored but
+    unmatched (or deferred), 400 malformed, 401 bad signature, 404 unknown partner, 413 too
+    large, 415 not JSON, 503 database unavailable (retry later)."""
+    rpc = current_app.extensions["rpc"]
+    try:
+        if not SLUG.match(slug) or not current_app.extensions["partners"](rpc, slug):
+            return _answer(404, "unknown_partner", f"no partner is named {slug!r}" if SLUG.match(slug) else None)
+    except (DatabaseUnavailable, RpcError):
+        log.warning("webhook for %s: could not load the partner list; asked the partner to retry", slug)
+        return _answer(503, "unavailable", "the database is unavailable; retry later")
+
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        return _answer(413, "too_large", f"the body must be at most {limit} bytes")
+    if request.mimetype != "application/json":
+        return _answer(415, "unsupported_media_type", "send Content-Type: application/json")
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return _answer(413, "too_large", f"the body must be at most {limit} bytes")
+
+    secrets = secrets_for(slug)
+    if not secrets:
+        log.error("no webhook secret configured for partner %s (set PARTNER_WEBHOOK_SECRET_%s)", slug, slug.upper())
+        return _answer(503, "unavailable", "this endpoint is not configured yet; retry later")
+    if not verify(secrets, body, request.headers):
+        log.warning(
+            "rejected webhook for %s: bad or missing signature (webhook-id %r)",
+            slug,
+            request.headers.get("webhook-id", "")[:80],
+        )
+        return _answer(401, "invalid_signature", "missing or invalid webhook signature, or stale timestamp")
+
+    text = body.decode("utf-8")  # verified above, so it decodes
+    if "\x00" in text:
+        return _answer(400, "rejected", "the body is not valid JSON")
+    webhook_id = request.headers["webhook-id"]
+    try:
+        result = rpc.call("receive_partner_event", p_provider_slug=slug, p_webhook_id=webhook_id, p_body=text)
+    except DatabaseUnavailable:
+        log.warning("webhook %s for %s: database unavailable, asked the partner to retry", webhook_id, slug)
+        return _answer(503, "unavailable", "the database is unavailable; retry later")
+    except RpcError as exc:
+        if exc.sqlstate == "PS011":
+            return _answer(404, "unknown_partner", f"no partner is named {slug!r}")
+        if exc.sqlstate == "PS010":
+            return _answer(400, "rejected", exc.message)
+        log.exception("webhook %s for %s failed", webhook_id, slug)
+        return _answer(500, "error", "internal error; retry later")
+
+    status = result["status"]
+    log.info(
+        "webhook %s for %s: %s (event %s)%s",
+        webhook_id,
+        slug,
+        status,
+        result.get("event_id"),
+        f" - {result['error']}" if result.get("error") else "",
+    )
+    extra = {k: result[k] for k in ("event_id", "original_status") if k in result}
+    return _answer(STATUS_CODES.get(status, 200), status, result.get("error"), **extra)
