@@ -93,6 +93,15 @@ begin
       select s.* into v_step from public.enrollment_steps s
       where s.provider_id = v_event.provider_id and s.external_enrollment_id = v_ext;
       if not found then
+        -- wait for a link being written for this id, then look again (see lock_partner_link)
+        perform private.lock_partner_link(v_event.provider_id, v_ext);
+        select s.* into v_step from public.enrollment_steps s
+        where s.provider_id = v_event.provider_id and s.external_enrollment_id = v_ext;
+      end if;
+      if found then
+        v_step := private.lock_step(v_step.id);  -- the step as it is now, held until commit
+      end if;
+      if v_step.id is null then
         v_status := 'unmatched';
         v_error := pg_catalog.format('no step at this partner has external_enrollment_id %s yet; kept and applied when it is linked', v_ext);
       elsif v_type = 'course.completed' then

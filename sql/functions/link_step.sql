@@ -20,6 +20,11 @@ begin
   if p_launch_url is not null and p_launch_url !~ '^https?://' then
     return 'launch_url must be an http(s) URL';
   end if;
+  select s.* into v_step from public.enrollment_steps s where s.id = p_step_id;
+  if not found then
+    raise exception 'step % not found', p_step_id using errcode = 'PS002';
+  end if;
+  perform private.lock_partner_link(v_step.provider_id, p_external_enrollment_id);
   v_step := private.lock_step(p_step_id);
   if v_step.external_enrollment_id is not null and v_step.external_enrollment_id <> p_external_enrollment_id then
     return pg_catalog.format('the step is already linked to partner enrollment %s', v_step.external_enrollment_id);

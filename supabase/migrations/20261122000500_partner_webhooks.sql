@@ -90,6 +90,25 @@ comment on function private.is_timestamp(text) is 'True when the text is an ISO-
 revoke all on function private.is_timestamp(text) from public, anon, authenticated;
 grant execute on function private.is_timestamp(text) to service_role;
 
+-- ==== sql/functions/lock_partner_link.sql ====
+-- Serialize everything about one partner enrollment id: storing an event for it that matches no
+-- step yet, and linking a step to it. Without this, an event committed as "unmatched" just after
+-- the link's trigger looked for waiting events would wait forever. Lock order, everywhere:
+-- this lock, then the enrollment row, then the step row (see lock_step).
+create or replace function private.lock_partner_link(p_provider_id uuid, p_external_enrollment_id text)
+returns void
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select pg_catalog.pg_advisory_xact_lock(
+    pg_catalog.hashtextextended(p_provider_id::text || '/' || p_external_enrollment_id, 7283991))
+$$;
+comment on function private.lock_partner_link(uuid, text) is 'Transaction-scoped advisory lock on (partner, partner enrollment id); taken before the enrollment and step row locks.';
+revoke all on function private.lock_partner_link(uuid, text) from public, anon, authenticated;
+grant execute on function private.lock_partner_link(uuid, text) to service_role;
+
 -- ==== sql/functions/link_step.sql ====
 -- Link a step to the partner's enrollment (its external id and launch URL). The one
 -- implementation shared by the enrollment.created webhook, the worker's partner enrollment call
@@ -113,6 +132,11 @@ begin
   if p_launch_url is not null and p_launch_url !~ '^https?://' then
     return 'launch_url must be an http(s) URL';
   end if;
+  select s.* into v_step from public.enrollment_steps s where s.id = p_step_id;
+  if not found then
+    raise exception 'step % not found', p_step_id using errcode = 'PS002';
+  end if;
+  perform private.lock_partner_link(v_step.provider_id, p_external_enrollment_id);
   v_step := private.lock_step(p_step_id);
   if v_step.external_enrollment_id is not null and v_step.external_enrollment_id <> p_external_enrollment_id then
     return pg_catalog.format('the step is already linked to partner enrollment %s', v_step.external_enrollment_id);
@@ -258,6 +282,15 @@ begin
       select s.* into v_step from public.enrollment_steps s
       where s.provider_id = v_event.provider_id and s.external_enrollment_id = v_ext;
       if not found then
+        -- wait for a link being written for this id, then look again (see lock_partner_link)
+        perform private.lock_partner_link(v_event.provider_id, v_ext);
+        select s.* into v_step from public.enrollment_steps s
+        where s.provider_id = v_event.provider_id and s.external_enrollment_id = v_ext;
+      end if;
+      if found then
+        v_step := private.lock_step(v_step.id);  -- the step as it is now, held until commit
+      end if;
+      if v_step.id is null then
         v_status := 'unmatched';
         v_error := pg_catalog.format('no step at this partner has external_enrollment_id %s yet; kept and applied when it is linked', v_ext);
       elsif v_type = 'course.completed' then
@@ -375,6 +408,21 @@ comment on function public.replay_partner_event(bigint) is 'Re-applies a stored 
 revoke all on function public.replay_partner_event(bigint) from public, anon, authenticated;
 grant execute on function public.replay_partner_event(bigint) to service_role;
 
+-- ==== sql/functions/get_partner_slugs.sql ====
+-- The slugs of all partners (the webhook endpoint's 404 check, cached by the glue).
+create or replace function public.get_partner_slugs()
+returns text[]
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select coalesce(pg_catalog.array_agg(p.slug order by p.slug), '{}') from public.partner_lms_providers p
+$$;
+comment on function public.get_partner_slugs() is 'All partner slugs, sorted (used by the webhook endpoint to answer 404 for unknown partners).';
+revoke all on function public.get_partner_slugs() from public, anon, authenticated;
+grant execute on function public.get_partner_slugs() to service_role;
+
 -- ==== sql/functions/tg_enrollment_steps__apply_waiting_events.sql ====
 -- Nothing is lost: when a step gets its partner enrollment id (enrollment.created, the worker's
 -- enrollment call, an admin entering it) or is back in progress (admin retry), the events that
@@ -410,21 +458,6 @@ create or replace trigger enrollment_steps_apply_waiting_events
         and (old.external_enrollment_id is distinct from new.external_enrollment_id
              or (new.status = 'in_progress' and old.status <> 'in_progress')))
   execute function private.tg_enrollment_steps__apply_waiting_events();
-
--- ==== sql/functions/get_partner_slugs.sql ====
--- The slugs of all partners (the webhook endpoint's 404 check, cached by the glue).
-create or replace function public.get_partner_slugs()
-returns text[]
-language sql
-stable
-security invoker
-set search_path = ''
-as $$
-  select coalesce(pg_catalog.array_agg(p.slug order by p.slug), '{}') from public.partner_lms_providers p
-$$;
-comment on function public.get_partner_slugs() is 'All partner slugs, sorted (used by the webhook endpoint to answer 404 for unknown partners).';
-revoke all on function public.get_partner_slugs() from public, anon, authenticated;
-grant execute on function public.get_partner_slugs() to service_role;
 
 -- ==== sql/policies/partner_events.sql ====
 drop policy if exists "Admins can read partner events" on public.partner_events;
