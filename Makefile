@@ -18,13 +18,13 @@ test: setup lint ## run every test (pgTAP via pg_prove, pytest) against real Pos
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup ## ruff + squawk (migration linter)
-	@$(PY) -m ruff check glue tests scripts
-	@$(PY) -m ruff format --check glue tests scripts
+	@$(PY) -m ruff check glue tests scripts docs/examples
+	@$(PY) -m ruff format --check glue tests scripts docs/examples
 	@.venv/bin/squawk --config .squawk.toml $(MIGRATIONS)
 
 format: setup ## apply ruff's formatting and safe fixes
-	@$(PY) -m ruff check --fix glue tests scripts
-	@$(PY) -m ruff format glue tests scripts
+	@$(PY) -m ruff check --fix glue tests scripts docs/examples
+	@$(PY) -m ruff format glue tests scripts docs/examples
 
 migrate: setup ## apply pending migrations to DATABASE_URL
 	@$(PY) -m glue.migrate up

@@ -66,7 +66,7 @@ class FreshDatabase:
     def __call__(self, template: str = "template1") -> str:
         name = f"t_{uuid.uuid4().hex[:12]}"
         with _admin(self.cluster) as conn:
-            conn.execute(f'create database "{name}" template "{template}"')
+            conn.execute(f'create database "{name}" template "{template}" strategy file_copy')
         self.names.append(name)
         return self.cluster.url(name)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -12,6 +15,7 @@ from tests.py.conftest import SECRETS, event, new_student, sign
 from tests.py.live_server import gunicorn
 
 N = 50
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -98,3 +102,31 @@ def test_a_completion_racing_its_own_link_is_never_lost(server, sql):
     for s in students:
         assert _completions(sql, s["steps"][0]) == 1
     assert sql("select count(*) as n from public.partner_events where status <> 'processed'")[0]["n"] == 0
+
+
+def test_the_documented_example_script_integrates_against_the_real_server(server, sql):
+    """docs/partners.md's runnable example, run as a partner would: it must keep working."""
+    s = new_student(sql, "cna")
+    sql("update public.enrollment_steps set external_enrollment_id = 'HSI-DOC' where id = %s", s["steps"][0])
+    script = [
+        sys.executable,
+        str(REPO / "docs" / "examples" / "send_event.py"),
+        "--url",
+        server,
+        "--partner",
+        "hsi",
+        "--secret",
+        SECRETS["hsi"],
+    ]
+    ok = subprocess.run([*script, "--external-enrollment-id", "HSI-DOC"], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "processed" in ok.stdout
+    assert sql("select status from public.enrollment_steps where id = %s", s["steps"][0]) == [{"status": "completed"}]
+    bad = subprocess.run(
+        [*script[:-1], SECRETS["certiport"], "--external-enrollment-id", "HSI-DOC"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 1
+    assert "401" in bad.stdout
