@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 from flask import Flask, current_app
@@ -42,8 +43,7 @@ def register_commands(app: Flask) -> None:
             click.echo("nothing to replay")
             return
         counts: dict[str, int] = {}
-        stderr = click.get_text_stream("stderr")
-        with click.progressbar(ids, label=f"replaying {len(ids)} event(s)", file=stderr) as bar:
+        with click.progressbar(ids, label=f"replaying {len(ids)} event(s)", file=sys.stderr) as bar:
             for event_id in bar:
                 try:
                     result = current_app.extensions["rpc"].call("replay_partner_event", p_event_id=event_id)
