@@ -6,6 +6,9 @@
 -- Supabase project it is not ours, and on plain PostgreSQL the compatibility migration re-adopts
 -- it without change. Run with:  make rollback   (or psql -f supabase/rollback.sql)
 
+drop table if exists public.certificates cascade;
+drop table if exists public.email_sends cascade;
+drop table if exists public.admin_alerts cascade;
 drop table if exists public.partner_events cascade;
 drop table if exists public.step_transitions cascade;
 drop table if exists public.enrollment_steps cascade;
@@ -28,12 +31,20 @@ drop function if exists public.admin_link_step(uuid, text, text, text);
 drop function if exists public.receive_partner_event(text, text, text);
 drop function if exists public.replay_partner_event(bigint);
 drop function if exists public.get_partner_slugs();
+drop function if exists public.record_partner_enrollment(bigint, text, text);
+drop function if exists public.get_certificate_data(uuid);
+drop function if exists public.store_certificate_pdf(bigint, uuid, bytea);
+drop function if exists public.claim_email(bigint);
+drop function if exists public.complete_email(bigint, bigint, text, text);
+drop function if exists public.run_periodic_checks(integer);
+drop function if exists public.verify_certificate(text);
 
 drop schema if exists private cascade;
+drop schema if exists queue cascade;
 
 alter default privileges in schema public grant execute on functions to public;
 
 delete from supabase_migrations.schema_migrations where version in (
   '20261122000100', '20261122000200', '20261122000300', '20261122000400',
-  '20261122000500'
+  '20261122000500', '20261122000600'
 );

@@ -170,5 +170,17 @@ begin
          completed_at = now() - interval '6 days'
    where enrollment_id = v_enrollment and sequence_order = 2;
   update public.enrollments set completed_at = now() - interval '6 days' where id = v_enrollment;
+
+  -- the demo's history is made up: drop the partner calls queued for steps it already linked or
+  -- failed, and give Dev's failure the alert a real one would have raised
+  delete from queue.jobs j
+  where j.queue_name = 'partner_enrollment' and not exists (
+    select 1 from public.enrollment_steps s
+    where s.id = (j.message ->> 'step_id')::uuid and s.status = 'in_progress' and s.external_enrollment_id is null);
+  perform private.raise_admin_alert('partner_enrollment_failed', 'demo:dev-failed',
+    'Enrolling the student at CareerSafe failed after 8 attempt(s): CareerSafe API answered 422: student email already registered',
+    s.id)
+  from public.enrollment_steps s join public.enrollments e on e.id = s.enrollment_id
+  where e.user_id = '00000000-0000-4000-a000-000000000014' and s.status = 'failed';
 end
 $$;

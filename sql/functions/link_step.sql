@@ -2,7 +2,8 @@
 -- implementation shared by the enrollment.created webhook, the worker's partner enrollment call
 -- and the admin entering a partner's id. Returns null on success, else why it was refused:
 -- callers decide whether that is an exception (admin) or a rejected event (webhook).
--- Linking makes waiting webhook events for that id apply (trigger on enrollment_steps).
+-- Linking makes waiting webhook events for that id apply (trigger on enrollment_steps) and, for
+-- the step in progress, queues the student's "step started" email with the launch link.
 create or replace function private.link_step(
   p_step_id uuid, p_external_enrollment_id text, p_launch_url text default null)
 returns text
@@ -41,6 +42,12 @@ begin
     where id = p_step_id
       and (external_enrollment_id is distinct from p_external_enrollment_id
            or launch_url is distinct from coalesce(p_launch_url, launch_url));
+  -- the student can start: tell them, once per start of the step
+  if v_step.status = 'in_progress' and v_step.external_enrollment_id is null then
+    perform private.enqueue_email('step_started', (private.step_context(p_step_id) ->> 'user_id')::uuid,
+      private.step_context(p_step_id),
+      'email:step_started:' || p_step_id || ':' || pg_catalog.floor(extract(epoch from v_step.started_at) * 1000)::bigint);
+  end if;
   return null;
 end
 $$;

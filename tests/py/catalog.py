@@ -10,7 +10,7 @@ QUERIES = {
                (select array_agg(a::text order by a::text) from unnest(p.proacl) a),
                obj_description(p.oid, 'pg_proc')
         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-        where n.nspname in ('public', 'private', 'auth') and p.prokind = 'f'
+        where n.nspname in ('public', 'private', 'auth', 'queue') and p.prokind = 'f'
           and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
         order by 1""",
     "policies": """
@@ -19,27 +19,27 @@ QUERIES = {
     "triggers": """
         select c.relname, t.tgname, pg_get_triggerdef(t.oid) from pg_trigger t
         join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname in ('public', 'private') and not t.tgisinternal order by 1, 2""",
+        where n.nspname in ('public', 'private', 'queue') and not t.tgisinternal order by 1, 2""",
     "columns": """
         select table_schema, table_name, column_name, data_type, is_nullable, column_default
-        from information_schema.columns where table_schema in ('public', 'private', 'auth')
+        from information_schema.columns where table_schema in ('public', 'private', 'auth', 'queue')
         order by 1, 2, ordinal_position""",
     "constraints": """
         select n.nspname, c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
         from pg_constraint c join pg_namespace n on n.oid = c.connamespace
-        where n.nspname in ('public', 'private') order by 1, 2, 3""",
+        where n.nspname in ('public', 'private', 'queue') order by 1, 2, 3""",
     "indexes": """
         select schemaname, tablename, indexname, indexdef from pg_indexes
-        where schemaname in ('public', 'private') order by 1, 2, 3""",
+        where schemaname in ('public', 'private', 'queue') order by 1, 2, 3""",
     "table_acl": """
         select n.nspname, c.relname, c.relrowsecurity,
                (select array_agg(a::text order by a::text) from unnest(c.relacl) a),
                obj_description(c.oid, 'pg_class')
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname in ('public', 'private') and c.relkind in ('r', 'v', 'm') order by 1, 2""",
+        where n.nspname in ('public', 'private', 'queue') and c.relkind in ('r', 'v', 'm') order by 1, 2""",
     "schemas": """
         select nspname, (select array_agg(a::text order by a::text) from unnest(nspacl) a)
-        from pg_namespace where nspname in ('public', 'private', 'auth') order by 1""",
+        from pg_namespace where nspname in ('public', 'private', 'auth', 'queue') order by 1""",
 }
 
 

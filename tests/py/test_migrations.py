@@ -137,8 +137,9 @@ def test_every_function_and_policy_has_its_source_file(migrated_template, pg_clu
             functions = {
                 r[0]
                 for r in conn.execute(
-                    "select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
-                    " where n.nspname in ('public', 'private')"
+                    "select case n.nspname when 'queue' then 'queue.' else '' end || p.proname"
+                    " from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+                    " where n.nspname in ('public', 'private', 'queue')"
                 ).fetchall()
             }
             policy_tables = {

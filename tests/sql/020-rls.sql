@@ -1,13 +1,16 @@
 -- The RLS matrix: anon / a student / another student / an admin / the service role
 -- x every table x select, insert, update, delete; then every function's execute privilege.
 begin;
-select plan(168);
+select plan(229);
 
 select tests.create_supabase_user('rls_a');
 select tests.create_supabase_user('rls_b');
 select tests.create_supabase_user('rls_admin', 'admin');
 select tests.enroll('rls_a', 'medical-assistant');
 select tests.enroll('rls_b', 'barber');
+-- rls_b finishes Barber: a certificate of their own
+select public.mark_step_complete(tests.step_id(e.id, 1)), public.mark_step_complete(tests.step_id(e.id, 2))
+from public.enrollments e where e.user_id = tests.get_supabase_uid('rls_b');
 select public.receive_partner_event('hsi', 'rls-event-1',
   '{"type": "progress.updated", "data": {"external_enrollment_id": "HSI-DEMO-CARA", "percent": 50}}');
 insert into auth.users (id, email) values ('00000000-0000-4000-b000-0000000000ff', 'no-profile@test.local');
@@ -37,7 +40,16 @@ insert into ops values
   ('step_transitions', 'delete', $$ delete from public.step_transitions $$),
   ('partner_events', 'insert', $$ insert into public.partner_events (provider_id, webhook_id, payload) select id, 'forged', '{}' from public.partner_lms_providers where slug = 'hsi' $$),
   ('partner_events', 'update', $$ update public.partner_events set status = 'processed' $$),
-  ('partner_events', 'delete', $$ delete from public.partner_events $$);
+  ('partner_events', 'delete', $$ delete from public.partner_events $$),
+  ('certificates', 'insert', $$ insert into public.certificates (enrollment_id) select id from public.enrollments where user_id = tests.get_supabase_uid('rls_a') $$),
+  ('certificates', 'update', $$ update public.certificates set revoked_at = now() $$),
+  ('certificates', 'delete', $$ delete from public.certificates $$),
+  ('admin_alerts', 'insert', $$ insert into public.admin_alerts (kind, dedupe_key, message) values ('x', 'rls-forged', 'forged') $$),
+  ('admin_alerts', 'update', $$ update public.admin_alerts set resolved_at = now() $$),
+  ('admin_alerts', 'delete', $$ delete from public.admin_alerts $$),
+  ('email_sends', 'insert', $$ insert into public.email_sends (dedupe_key, template, to_address, message_id) values ('rls', 'x', 'a@b', '<x>') $$),
+  ('email_sends', 'update', $$ update public.email_sends set status = 'sent' $$),
+  ('email_sends', 'delete', $$ delete from public.email_sends $$);
 grant select on ops to public;
 
 -- what each actor should see when selecting (computed as the superuser: all rows / own rows)
@@ -51,7 +63,8 @@ select a.actor, t.tbl,
     when t.tbl = 'profiles' then '1'
     when t.tbl = 'enrollments' then (select count(*)::text from public.enrollments where user_id = tests.get_supabase_uid(a.who))
     when t.tbl = 'enrollment_steps' then (select count(*)::text from public.enrollment_steps s join public.enrollments e on e.id = s.enrollment_id where e.user_id = tests.get_supabase_uid(a.who))
-    when t.tbl in ('step_transitions', 'partner_events') then '0'
+    when t.tbl in ('step_transitions', 'partner_events', 'admin_alerts', 'email_sends') then '0'
+    when t.tbl = 'certificates' then (select count(*)::text from public.certificates c join public.enrollments e on e.id = c.enrollment_id where e.user_id = tests.get_supabase_uid(a.who))
   end
 from (values ('anon', null), ('student', 'rls_a'), ('other_student', 'rls_b'), ('admin', 'rls_admin'), ('service_role', null)) a (actor, who)
 cross join (select distinct tbl from ops) t;
@@ -77,6 +90,8 @@ select is(tests.try_count($$ select * from public.profiles where id = tests.get_
   'a student should not see another student''s profile');
 select is(tests.try_count($$ select * from public.get_current_step((select e.id from public.enrollments e where e.user_id = tests.get_supabase_uid('rls_b'))) $$), '0',
   'get_current_step should not reveal another student''s step');
+select is(tests.try_count($$ select * from public.certificates c join public.enrollments e on e.id = c.enrollment_id where e.user_id = tests.get_supabase_uid('rls_b') $$), '0',
+  'a student should not see (or download) another student''s certificate');
 select is(tests.try($$ select adapter_config from public.partner_lms_providers $$), '42501',
   'a student should not read partners'' adapter configuration');
 select tests.clear_authentication();
