@@ -15,6 +15,31 @@ from .rpc import RpcError
 def register_commands(app: Flask) -> None:
     """Attach the project's commands to the app's CLI."""
 
+    @app.cli.command("worker")
+    @click.option("--concurrency", default=8, show_default=True, help="Jobs handled at once (threads).")
+    @click.option("--batch", default=20, show_default=True, help="Jobs taken per read.")
+    @click.option(
+        "--scan-interval",
+        default=300.0,
+        show_default=True,
+        help="Seconds between stuck-student / SLA scans (0: never).",
+    )
+    @click.option("--once", is_flag=True, help="Drain the queues, then exit.")
+    def worker(concurrency: int, batch: int, scan_interval: float, once: bool):
+        """Run the automation worker: partner enrollments, certificates, emails, periodic checks.
+
+        Several can run at once. SIGTERM finishes the current jobs and releases the rest.
+        """
+        from .worker import run_worker
+
+        run_worker(
+            current_app._get_current_object(),
+            once=once,
+            concurrency=concurrency,
+            batch=batch,
+            scan_interval=scan_interval,
+        )
+
     @app.cli.command("replay-events")
     @click.option("--unmatched", "waiting", is_flag=True, help="Replay every unmatched or deferred event.")
     @click.option("--rejected", is_flag=True, help="Also replay rejected events (e.g. after fixing a step).")
