@@ -57,8 +57,10 @@ def rest_endpoint(slug: str, adapter_config: dict, environ=os.environ) -> str:
     return base.rstrip("/") + adapter_config.get("enroll_path", "/enrollments")
 
 
-def enroll_rest(message: dict, timeout: tuple[float, float] = (3.0, 15.0), environ=os.environ) -> Enrollment:
-    """Enroll the student of a partner_enrollment job through the partner's REST API."""
+def enroll_rest(message: dict, environ=os.environ) -> Enrollment:
+    """Enroll the student of a partner_enrollment job through the partner's REST API
+    (timeout: `PARTNER_API_TIMEOUT` seconds to read the answer, default 15)."""
+    timeout = (3.0, float(environ.get("PARTNER_API_TIMEOUT", "15")))
     slug = message["partner_slug"]
     config = message.get("adapter_config") or {}
     url = rest_endpoint(slug, config, environ)
