@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from dotenv import load_dotenv
 from flask import Flask, jsonify
@@ -20,6 +21,8 @@ def create_app(config: Config | None = None) -> Flask:
         config = Config()
     app = Flask(__name__, template_folder="pages/templates")
     app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.urandom(32)  # sessions (CSRF) then last as long as the process
     supabase_http = bool(app.config.get("SUPABASE_URL") and app.config.get("SUPABASE_SERVICE_ROLE_KEY"))
     if not app.config.get("DATABASE_URL") and not supabase_http:
         raise RuntimeError("set DATABASE_URL, or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY (see .env.example)")
@@ -33,11 +36,12 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.extensions["rpc"] = make_rpc(app.config, app.extensions["db"])
 
-    from . import webhooks
+    from . import pages, webhooks
     from .cli import register_commands
 
     app.extensions["partners"] = webhooks.KnownPartners()
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(pages.bp)
     register_commands(app)
 
     @app.get("/healthz")

@@ -63,4 +63,11 @@ class TestConfig(Config):
     TESTING = True
 
     def __init__(self, **overrides):
-        super().__init__(**{"DB_TIMEOUT": 2.0, "PARTNER_WEBHOOK_SECRETS": {}, **overrides})
+        defaults = {
+            "DB_TIMEOUT": 2.0,
+            "PARTNER_WEBHOOK_SECRETS": {},
+            "SUPABASE_JWT_SECRET": "test-jwt-secret-with-at-least-32-bytes!",
+            "SECRET_KEY": "test-session-secret",
+            "SITE_URL": "http://testserver",
+        }
+        super().__init__(**{**defaults, **overrides})
