@@ -94,6 +94,11 @@ class Cluster:
         if (self.datadir / "PG_VERSION").exists():
             return
         self.datadir.mkdir(parents=True, exist_ok=True)
+        if not _server_user_can_reach(self.datadir.parent.parent):
+            raise RuntimeError(
+                f"the postgres user cannot reach {self.datadir.parent}: choose a data folder outside "
+                "root-only directories (PGDATA_DIR)"
+            )
         self._chown(self.datadir.parent)
         self._chown(self.datadir)
         os.chmod(self.datadir, 0o700)

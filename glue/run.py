@@ -1,59 +1,190 @@
-"""`make run`: the whole loop on this machine.
+"""`make run`: the whole loop on this machine, stopped by Ctrl-C.
 
-Uses DATABASE_URL when set; otherwise the embedded default, a PostgreSQL 15 cluster kept under
-the repository (`.pgdata/`, git-ignored) and reused across runs. Migrates, loads the demo seed,
-serves the web app on 127.0.0.1:$PORT (default 5000) and stops everything on Ctrl-C.
+- PostgreSQL: DATABASE_URL when set; otherwise the embedded default, a PostgreSQL 15 cluster kept
+  under the repository (`.pgdata/`, git-ignored; `PGDATA_DIR` to move it) and reused across runs.
+- Migrations and the demo seed.
+- A local SMTP sink (127.0.0.1:$MAIL_SINK_PORT, default 8025) writing every email to
+  `.run/mail/*.eml` (`RUN_DIR` to move it) — unless SMTP_URL is set.
+- The partner simulator (http://127.0.0.1:$SIMULATOR_PORT, default 8099): the partners' REST API
+  and a page with a "Complete course" button per enrollment — unless PARTNER_API_BASE_URL is set.
+- The worker (`flask --app glue worker`) and the web app on 127.0.0.1:$PORT (default 5000).
+
+Secrets it needs and you did not set (SUPABASE_JWT_SECRET, PARTNER_WEBHOOK_SECRET) are generated
+once into `.run/dev.env` and reused, so sessions survive a restart.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
+import secrets
+import signal
+import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values, load_dotenv
 
 from . import migrate
-from .cluster import DEFAULT_PORT, Cluster, default_datadir
+from .cluster import DEFAULT_PORT, REPO, Cluster, default_datadir
 
 log = logging.getLogger("glue.run")
+RUN_DIR = Path(os.environ.get("RUN_DIR") or REPO / ".run")
+
+
+def _dev_secrets() -> None:
+    """Generate (once) and export the secrets a local run needs."""
+    RUN_DIR.mkdir(exist_ok=True)
+    path = RUN_DIR / "dev.env"
+    saved = dotenv_values(path) if path.exists() else {}
+    wanted = {
+        "SUPABASE_JWT_SECRET": lambda: secrets.token_urlsafe(48),
+        "PARTNER_WEBHOOK_SECRET": lambda: "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "SECRET_KEY": lambda: secrets.token_urlsafe(32),
+    }
+    changed = False
+    for key, make in wanted.items():
+        if os.environ.get(key):
+            continue
+        if not saved.get(key):
+            saved[key] = make()
+            changed = True
+        os.environ[key] = saved[key]
+    if changed:
+        path.write_text("".join(f"{k}={v}\n" for k, v in saved.items()))
+        path.chmod(0o600)
+
+
+class MailSink:
+    """A local SMTP server that writes each message to .run/mail/ and logs one line."""
+
+    def __init__(self, port: int):
+        from aiosmtpd.controller import Controller
+
+        self.dir = RUN_DIR / "mail"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        sink = self
+        self.count = 0
+        self.lock = threading.Lock()
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+                from email import message_from_bytes, policy
+
+                message = message_from_bytes(envelope.content, policy=policy.default)
+                with sink.lock:
+                    sink.count += 1
+                    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{sink.count:04d}.eml"
+                (sink.dir / name).write_bytes(envelope.content)
+                log.info("mail to %s: %s (%s)", ", ".join(envelope.rcpt_tos), message["Subject"], sink.dir / name)
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def _interrupt(*_args) -> None:
+    raise KeyboardInterrupt
+
+
+def _spawn(argv: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(argv, env=os.environ.copy(), start_new_session=True)
 
 
 def main() -> int:
     load_dotenv(override=False)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
+    _dev_secrets()
     port = int(os.environ.get("PORT", "5000"))
-    cluster = None
+    os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+    children: list[subprocess.Popen] = []
+    cluster = sink = None
     url = os.environ.get("DATABASE_URL")
-    if not url:
-        cluster = Cluster(default_datadir(), port=int(os.environ.get("EMBEDDED_PG_PORT", DEFAULT_PORT)))
-        log.info("starting the embedded PostgreSQL in %s on port %d", cluster.datadir, cluster.port)
-        try:
-            cluster.start()
-        except RuntimeError as exc:
-            log.error("%s (is another `make run` using port %d? set EMBEDDED_PG_PORT)", exc, cluster.port)
-            return 1
-        url = cluster.url()
-        os.environ["DATABASE_URL"] = url
     try:
+        if not url:
+            datadir = Path(os.environ["PGDATA_DIR"]) if os.environ.get("PGDATA_DIR") else default_datadir()
+            cluster = Cluster(datadir, port=int(os.environ.get("EMBEDDED_PG_PORT", DEFAULT_PORT)))
+            log.info("starting the embedded PostgreSQL in %s on port %d", cluster.datadir, cluster.port)
+            try:
+                cluster.start()
+            except subprocess.CalledProcessError as exc:
+                log.error("initdb failed (%s); see the lines above", exc.returncode)
+                return 1
+            except RuntimeError as exc:
+                log.error("%s (if another `make run` uses port %d, set EMBEDDED_PG_PORT)", exc, cluster.port)
+                return 1
+            url = os.environ["DATABASE_URL"] = cluster.url()
         migrate.migrate(url)
         migrate.seed(url)
+
+        mail_note = os.environ.get("SMTP_URL", "")
+        if not mail_note:
+            sink_port = int(os.environ.get("MAIL_SINK_PORT", "8025"))
+            sink = MailSink(sink_port)
+            sink.start()
+            os.environ["SMTP_URL"] = f"smtp://127.0.0.1:{sink_port}"
+            os.environ.setdefault("MAIL_FROM", "Training Team <training@localhost>")
+            mail_note = f"local sink, every email in {RUN_DIR / 'mail'}"
+
+        simulator_note = os.environ.get("PARTNER_API_BASE_URL", "")
+        if not simulator_note:
+            sim_port = int(os.environ.get("SIMULATOR_PORT", "8099"))
+            children.append(
+                _spawn(
+                    [
+                        sys.executable,
+                        str(REPO / "scripts" / "partner_simulator.py"),
+                        "--port",
+                        str(sim_port),
+                        "--app-url",
+                        f"http://127.0.0.1:{port}",
+                        "--quiet",
+                    ]
+                )
+            )
+            os.environ["PARTNER_API_BASE_URL"] = f"http://127.0.0.1:{sim_port}/partners/{{slug}}"
+            simulator_note = f"http://127.0.0.1:{sim_port}/   (complete a student's course here)"
+
+        children.append(_spawn([sys.executable, "-m", "flask", "--app", "glue", "worker", "--scan-interval", "60"]))
+
         from . import create_app
         from .config import DevelopmentConfig
 
         app = create_app(DevelopmentConfig(DATABASE_URL=url))
         print(
             "\n"
-            f"  Web app        http://127.0.0.1:{port}/\n"
-            f"  Health         http://127.0.0.1:{port}/healthz\n"
-            f'  Database       {url}   (psql "{url}")\n'
-            "  Stop           Ctrl-C\n",
+            f"  Web app            http://127.0.0.1:{port}/\n"
+            f"  Sign in            http://127.0.0.1:{port}/login   (demo admin and students listed)\n"
+            f"  Partner simulator  {simulator_note}\n"
+            f"  Email              {mail_note}\n"
+            f"  Database           {url}\n"
+            "  Stop               Ctrl-C\n",
             flush=True,
         )
-        app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
+        signal.signal(signal.SIGTERM, _interrupt)
+        app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False, threaded=True)
     except KeyboardInterrupt:
         pass
     finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if sink:
+            sink.stop()
         if cluster:
             log.info("stopping the embedded PostgreSQL")
             cluster.stop()
