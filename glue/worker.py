@@ -103,12 +103,17 @@ class Worker:
         if not jobs:
             return 0
         futures = {pool.submit(self._handle, queue, job): job for job in jobs}
-        done, not_done = wait(futures, return_when="ALL_COMPLETED" if not self.stop.is_set() else "FIRST_EXCEPTION")
-        for future in not_done:  # only when stopping: give back what was not started
-            if future.cancel():
-                self._release(queue, futures[future]["msg_id"])
-            else:
-                future.result()
+        pending = set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=0.2)
+            if pending and self.stop.is_set():
+                # shutting down: give back the jobs not started, let the running ones finish
+                for future in list(pending):
+                    if future.cancel():
+                        self._release(queue, futures[future]["msg_id"])
+                        pending.discard(future)
+                wait(pending)
+                break
         return len(jobs)
 
     def _visibility_timeout(self, queue: str) -> int:

@@ -276,3 +276,21 @@ def test_two_workers_draining_one_queue_never_do_a_job_twice(loop, sql):
         [s["enrollment_id"] for s in students],
     )
     assert len(jobs) == 60 and {j["read_ct"] for j in jobs} == {1}
+
+
+def test_sigterm_finishes_the_running_job_and_gives_back_the_others(loop, sql):
+    loop.sim.control(latency_ms=1500)
+    students = [new_student(sql, "cpr-first-aid") for _ in range(3)]
+    with workers(loop.env, 1, "--concurrency", "1", "--batch", "5") as (worker,):
+        wait_for(lambda: loop.sim.stats()["calls"] >= 1, 30, "the first partner call")
+        started = time.monotonic()
+        assert worker.terminate() == 0
+        assert time.monotonic() - started < 10
+    linked = sql(
+        "select count(*) as n from public.enrollment_steps where id = any(%s) and external_enrollment_id is not null",
+        [s["steps"][0] for s in students],
+    )[0]["n"]
+    assert linked == 1, "the job in hand was finished"
+    waiting = sql("select read_ct, vt <= now() as visible from queue.jobs where queue_name = 'partner_enrollment'")
+    assert waiting == [{"read_ct": 1, "visible": True}] * 2, "the others were released, visible at once"
+    assert loop.sim.stats()["calls"] == 1
