@@ -24,8 +24,14 @@ def register_commands(app: Flask) -> None:
         show_default=True,
         help="Seconds between stuck-student / SLA scans (0: never).",
     )
+    @click.option(
+        "--monitoring-interval",
+        default=30.0,
+        show_default=True,
+        help="Seconds between refreshes of the dashboard's monitoring snapshot (0: never).",
+    )
     @click.option("--once", is_flag=True, help="Drain the queues, then exit.")
-    def worker(concurrency: int, batch: int, scan_interval: float, once: bool):
+    def worker(concurrency: int, batch: int, scan_interval: float, monitoring_interval: float, once: bool):
         """Run the automation worker: partner enrollments, certificates, emails, periodic checks.
 
         Several can run at once. SIGTERM finishes the current jobs and releases the rest.
@@ -38,6 +44,7 @@ def register_commands(app: Flask) -> None:
             concurrency=concurrency,
             batch=batch,
             scan_interval=scan_interval,
+            monitoring_interval=monitoring_interval,
         )
 
     @app.cli.command("replay-events")

@@ -15,7 +15,8 @@ alert). Several workers can run at once: `queue.read` hands each job to one read
 (`for update skip locked`). A worker wakes on `NOTIFY queue_jobs` (or polls every second),
 finishes its jobs on SIGTERM and gives back the ones it has not started; a job whose worker was
 killed becomes visible again after its visibility timeout. It also runs
-`run_periodic_checks()` (stuck nudges, SLA alerts) every `--scan-interval` seconds.
+`run_periodic_checks()` (stuck nudges, SLA alerts) every `--scan-interval` seconds and
+`refresh_monitoring()` (the dashboard's snapshot) every `--monitoring-interval` seconds.
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ class Worker:
         scan_interval: float = 300.0,
         poll_interval: float = 1.0,
         stuck_days: int = 7,
+        monitoring_interval: float = 30.0,
     ):
         self.app = app
+        self.monitoring_interval = monitoring_interval
         self.db: Database = app.extensions["db"]
         self.concurrency = concurrency
         self.batch = batch
@@ -69,12 +72,16 @@ class Worker:
         number of jobs handled."""
         listener = None
         next_scan = time.monotonic() if self.scan_interval > 0 else float("inf")
+        next_refresh = time.monotonic() if self.monitoring_interval > 0 else float("inf")
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="job") as pool:
             while not self.stop.is_set():
                 try:
                     if listener is None and not once:
                         listener = psycopg.connect(self.db.url, autocommit=True)
                         listener.execute("listen queue_jobs")
+                    if time.monotonic() >= next_refresh:
+                        self._refresh_monitoring()
+                        next_refresh = time.monotonic() + self.monitoring_interval
                     if time.monotonic() >= next_scan:
                         self._periodic()
                         next_scan = time.monotonic() + self.scan_interval
@@ -129,6 +136,11 @@ class Worker:
         with self.db.service() as conn:
             conn.execute("select queue.set_vt(%s, %s, 0)", (queue, msg_id))
         log.info("%s job %s released (shutting down)", queue, msg_id)
+
+    def _refresh_monitoring(self) -> None:
+        with self.db.service() as conn:
+            took = conn.execute("select public.refresh_monitoring() as took").fetchone()["took"]
+        log.debug("monitoring snapshot refreshed in %s", took)
 
     def _periodic(self) -> None:
         with self.db.service() as conn:

@@ -6,6 +6,7 @@
 -- Supabase project it is not ours, and on plain PostgreSQL the compatibility migration re-adopts
 -- it without change. Run with:  make rollback   (or psql -f supabase/rollback.sql)
 
+drop table if exists public.admin_actions cascade;
 drop table if exists public.certificates cascade;
 drop table if exists public.email_sends cascade;
 drop table if exists public.admin_alerts cascade;
@@ -38,6 +39,19 @@ drop function if exists public.claim_email(bigint);
 drop function if exists public.complete_email(bigint, bigint, text, text);
 drop function if exists public.run_periodic_checks(integer);
 drop function if exists public.verify_certificate(text);
+drop function if exists public.admin_replay_event(bigint, text);
+drop function if exists public.refresh_monitoring(timestamptz);
+drop function if exists public.monitor_pipeline();
+drop function if exists public.monitor_program_completion();
+drop function if exists public.monitor_stuck_students(integer, integer, timestamptz);
+drop function if exists public.monitor_bottlenecks();
+drop function if exists public.monitor_funnel(text);
+drop function if exists public.monitor_weekly_completions(integer);
+drop function if exists public.monitor_failed_enrollments(integer);
+drop function if exists public.monitor_awaiting_enrollment(integer);
+drop function if exists public.monitor_partner_events();
+drop function if exists public.monitor_waiting_events(integer);
+drop function if exists public.monitor_queues();
 
 drop schema if exists private cascade;
 drop schema if exists queue cascade;
@@ -46,5 +60,5 @@ alter default privileges in schema public grant execute on functions to public;
 
 delete from supabase_migrations.schema_migrations where version in (
   '20261122000100', '20261122000200', '20261122000300', '20261122000400',
-  '20261122000500', '20261122000600'
+  '20261122000500', '20261122000600', '20261122000700'
 );

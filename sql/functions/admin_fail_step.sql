@@ -11,6 +11,7 @@ declare
   v_step public.enrollment_steps;
 begin
   perform private.authorize_step_override(p_reason);
+  perform private.record_admin_action('fail_step', p_step_id::text, p_reason);
   v_step := private.lock_step(p_step_id);
   if v_step.status <> 'in_progress' then
     raise exception 'step % is %; only an in-progress step can be failed', p_step_id, v_step.status

@@ -13,6 +13,7 @@ declare
   v_error text;
 begin
   perform private.authorize_step_override(p_reason);
+  perform private.record_admin_action('link_step', p_step_id::text || ' -> ' || coalesce(p_external_enrollment_id, ''), p_reason);
   v_error := private.link_step(p_step_id, p_external_enrollment_id, p_launch_url);
   if v_error is not null then
     raise exception '%', v_error using errcode = 'PS005';

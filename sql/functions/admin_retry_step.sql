@@ -10,6 +10,7 @@ declare
   v_step public.enrollment_steps;
 begin
   perform private.authorize_step_override(p_reason);
+  perform private.record_admin_action('retry_step', p_step_id::text, p_reason);
   v_step := private.lock_step(p_step_id);
   if v_step.status <> 'failed' then
     raise exception 'step % is %; only a failed step can be retried', p_step_id, v_step.status

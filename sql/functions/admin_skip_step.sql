@@ -11,6 +11,7 @@ declare
   v_step public.enrollment_steps;
 begin
   perform private.authorize_step_override(p_reason);
+  perform private.record_admin_action('skip_step', p_step_id::text, p_reason);
   v_step := private.lock_step(p_step_id);
   if v_step.status not in ('pending', 'in_progress', 'failed') then
     raise exception 'step % is %; only a pending, in-progress or failed step can be skipped',

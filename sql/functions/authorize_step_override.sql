@@ -9,19 +9,8 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_role text := pg_catalog.current_setting('role');
-  v_actor text;
+  v_actor text := private.admin_caller();
 begin
-  if coalesce(auth.role(), '') = 'service_role' or v_role = 'service_role' then
-    v_actor := 'service_role';
-  elsif v_role = 'none' and auth.uid() is null then
-    v_actor := session_user;
-  elsif private.is_admin() then
-    v_actor := 'admin';
-  else
-    raise exception 'only admins may override a step'
-      using errcode = '42501', hint = 'Sign in as a user whose profile role is admin.';
-  end if;
   if p_reason is null or length(btrim(p_reason)) < 3 then
     raise exception 'a reason is required for an override (at least 3 characters)'
       using errcode = 'PS007';

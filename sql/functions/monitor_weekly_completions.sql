@@ -1,0 +1,26 @@
+-- Enrollments completed per week over the last p_weeks weeks (weeks with none included), from
+-- the snapshot.
+create or replace function public.monitor_weekly_completions(p_weeks integer default 12)
+returns table (week_start date, completions integer)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.admin_caller();
+  return query
+  select w::date, coalesce((select (x ->> 'completions')::integer
+                            from private.monitoring_snapshot m, pg_catalog.jsonb_array_elements(m.weekly) x
+                            where (x ->> 'week_start')::date = w::date), 0)
+  from pg_catalog.generate_series(
+         pg_catalog.date_trunc('week', coalesce((select m.as_of from private.monitoring_snapshot m), pg_catalog.now()))
+           - pg_catalog.make_interval(weeks => least(greatest(p_weeks, 1), 52) - 1),
+         pg_catalog.date_trunc('week', coalesce((select m.as_of from private.monitoring_snapshot m), pg_catalog.now())),
+         interval '1 week') w
+  order by 1;
+end
+$$;
+comment on function public.monitor_weekly_completions(integer) is 'Completions per week for the last p_weeks (max 52) weeks, zeros included (snapshot). Admins only.';
+revoke all on function public.monitor_weekly_completions(integer) from public, anon;
+grant execute on function public.monitor_weekly_completions(integer) to authenticated, service_role;
