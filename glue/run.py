@@ -95,6 +95,21 @@ def _interrupt(*_args) -> None:
     raise KeyboardInterrupt
 
 
+def _wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30.0) -> None:
+    """Return once something listens on 127.0.0.1:port; RuntimeError if `proc` died or time ran out."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on port {port} within {timeout:.0f} s")
+
+
 def _spawn(argv: list[str]) -> subprocess.Popen:
     return subprocess.Popen(argv, env=os.environ.copy(), start_new_session=True)
 
@@ -151,6 +166,7 @@ def main() -> int:
                     ]
                 )
             )
+            _wait_for_port(sim_port, children[-1], "the partner simulator")
             os.environ["PARTNER_API_BASE_URL"] = f"http://127.0.0.1:{sim_port}/partners/{{slug}}"
             simulator_note = f"http://127.0.0.1:{sim_port}/   (complete a student's course here)"
 
@@ -174,6 +190,9 @@ def main() -> int:
         app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False, threaded=True)
     except KeyboardInterrupt:
         pass
+    except RuntimeError as exc:
+        log.error("%s", exc)
+        return 1
     finally:
         for child in children:
             if child.poll() is None:
