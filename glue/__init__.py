@@ -42,6 +42,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["partners"] = webhooks.KnownPartners()
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(pages.bp)
+    from .pages import admin
+
+    app.register_blueprint(admin.bp)
     register_commands(app)
 
     @app.get("/healthz")
