@@ -3,18 +3,21 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 MIGRATIONS := $(wildcard supabase/migrations/*.sql)
 
-.PHONY: help setup run test test-sql test-py lint format migrate seed rollback clean
+.PHONY: help setup setup-test run test lint format migrate seed rollback bench clean
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 setup: ## install what is missing (PostgreSQL 15, pgTAP, pg_prove, .venv)
 	@scripts/bootstrap
 
+setup-test: ## setup, plus Debian's chromium for the browser tests
+	@scripts/bootstrap --browser
+
 run: setup ## run the whole loop locally (embedded PostgreSQL unless DATABASE_URL is set)
 	@$(PY) -m glue.run
 
-test: setup lint ## run every test (pgTAP via pg_prove, pytest) against real PostgreSQL
+test: setup-test lint ## run every test (pgTAP via pg_prove, pytest, browser) against real servers
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup ## ruff + squawk (migration linter)
