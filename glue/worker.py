@@ -12,7 +12,8 @@
 A failed attempt calls `queue.fail`, which retries with jittered exponential backoff or, after
 the queue's max attempts, dead-letters the job (for a partner enrollment: step failed + admin
 alert). Several workers can run at once: `queue.read` hands each job to one reader
-(`for update skip locked`). A worker wakes on `NOTIFY queue_jobs` (or polls every second),
+(`for update skip locked`). An idle worker polls every 250 ms (not LISTEN/NOTIFY: a notifying
+transaction serializes every commit in the cluster, which would cap the webhook rate),
 finishes its jobs on SIGTERM and gives back the ones it has not started; a job whose worker was
 killed becomes visible again after its visibility timeout. It also runs
 `run_periodic_checks()` (stuck nudges, SLA alerts) every `--scan-interval` seconds and
@@ -46,7 +47,7 @@ class Worker:
         concurrency: int = 8,
         batch: int = 20,
         scan_interval: float = 300.0,
-        poll_interval: float = 1.0,
+        poll_interval: float = 0.25,
         stuck_days: int = 7,
         monitoring_interval: float = 30.0,
     ):
@@ -70,15 +71,11 @@ class Worker:
     def run(self, once: bool = False) -> int:
         """Work until stopped (or, with once=True, until every queue is empty). Returns the
         number of jobs handled."""
-        listener = None
         next_scan = time.monotonic() if self.scan_interval > 0 else float("inf")
         next_refresh = time.monotonic() if self.monitoring_interval > 0 else float("inf")
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="job") as pool:
             while not self.stop.is_set():
                 try:
-                    if listener is None and not once:
-                        listener = psycopg.connect(self.db.url, autocommit=True)
-                        listener.execute("listen queue_jobs")
                     if time.monotonic() >= next_refresh:
                         self._refresh_monitoring()
                         next_refresh = time.monotonic() + self.monitoring_interval
@@ -88,19 +85,13 @@ class Worker:
                     handled = sum(self._drain_once(pool, queue) for queue in QUEUES)
                 except (DatabaseUnavailable, psycopg.OperationalError) as exc:
                     log.warning("database unavailable (%s); retrying in 2 s", exc)
-                    if listener is not None:
-                        listener.close()
-                        listener = None
                     self.stop.wait(2)
                     continue
                 if handled:
                     continue
                 if once:
                     break
-                for _ in listener.notifies(timeout=self.poll_interval, stop_after=1):
-                    pass
-        if listener is not None:
-            listener.close()
+                self.stop.wait(self.poll_interval)
         return self.processed
 
     def _drain_once(self, pool: ThreadPoolExecutor, queue: str) -> int:
