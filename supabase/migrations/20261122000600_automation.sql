@@ -119,7 +119,8 @@ grant all on public.admin_alerts, public.email_sends, public.certificates to ser
 -- deployment is an easy swap; pgmq itself cannot be installed on Debian's PostgreSQL 15 here.
 --
 -- Send a message. p_dedupe_key makes it at-most-once per (queue, key) for ever (a second send
--- returns null): the outbox's "once per event". Wakes listening workers (NOTIFY queue_jobs).
+-- returns null): the outbox's "once per event". No NOTIFY: a notifying transaction serializes
+-- every commit in the cluster (measured 8,039 vs 831 inserts/s with 16 clients), so workers poll.
 create or replace function queue.send(
   p_queue text, p_message jsonb, p_delay_seconds integer default 0, p_dedupe_key text default null)
 returns bigint
@@ -146,11 +147,10 @@ begin
   values (p_queue, p_message, p_dedupe_key,
           pg_catalog.now() + pg_catalog.make_interval(secs => greatest(p_delay_seconds, 0)))
   returning msg_id into v_msg_id;
-  perform pg_catalog.pg_notify('queue_jobs', p_queue);
   return v_msg_id;
 end
 $$;
-comment on function queue.send(text, jsonb, integer, text) is 'Enqueue a message (pgmq.send-like); with a dedupe key, at most once per (queue, key): returns null for a repeat. Notifies queue_jobs. PS020: unknown queue.';
+comment on function queue.send(text, jsonb, integer, text) is 'Enqueue a message (pgmq.send-like); with a dedupe key, at most once per (queue, key): returns null for a repeat. PS020: unknown queue.';
 revoke all on function queue.send(text, jsonb, integer, text) from public, anon, authenticated;
 grant execute on function queue.send(text, jsonb, integer, text) to service_role;
 
