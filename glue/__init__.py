@@ -45,6 +45,9 @@ def create_app(config: Config | None = None) -> Flask:
     from .pages import admin
 
     app.register_blueprint(admin.bp)
+    from .pages import student
+
+    app.register_blueprint(student.bp)
     register_commands(app)
 
     @app.get("/healthz")
