@@ -9,13 +9,12 @@ import os
 import queue
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +25,9 @@ from typing import Any
 import pytest
 import requests
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from glue.cluster import free_port
+from tests.py.services import wait_for
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "partner_simulator.py"
 
@@ -38,23 +40,6 @@ HSI_OLD, HSI_NEW, SHARED = _secret(b"hsi-old"), _secret(b"hsi-new"), _secret(b"s
 JRI_API_KEY = "jri-test-api-key"
 # what the app would accept: HSI signs with the last of its rotation pair, the others with the shared one
 RECEIVER_SECRETS = {"hsi": HSI_NEW, "*": SHARED}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 # --- the app's side: a webhook receiver --------------------------------------------------------
