@@ -19,6 +19,8 @@ from glue.cluster import TemporaryCluster
 from glue.config import TestConfig
 
 REPO = Path(__file__).resolve().parents[2]
+# the browser fixtures (browser, live_app, open_page, loopback_site): one session-wide browser
+pytest_plugins = ["tests.py.browser"]
 
 
 @pytest.fixture(scope="session")

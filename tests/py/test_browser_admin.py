@@ -4,20 +4,13 @@ console errors, and screenshots at desktop and phone widths (test-artifacts/scre
 
 from __future__ import annotations
 
-from tests.py.browser import (  # noqa: F401 (fixtures)
-    SCREENSHOTS,
-    browser,
-    expect,
-    live_app,
-    low_contrast_text,
-    open_page,
-)
+from tests.py.browser import SCREENSHOTS, expect, low_contrast_text
 
 ADMIN = "00000000-0000-4000-a000-000000000001"
 NO_HORIZONTAL_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
-def test_the_pipeline_in_the_browser_matches_sql(sql, live_app, open_page):  # noqa: F811
+def test_the_pipeline_in_the_browser_matches_sql(sql, live_app, open_page):
     sql("select public.refresh_monitoring()")
     page = open_page(ADMIN)
     page.goto(live_app.url("/admin/dashboard"))
@@ -33,7 +26,7 @@ def test_the_pipeline_in_the_browser_matches_sql(sql, live_app, open_page):  # n
     assert page.errors == []
 
 
-def test_an_admin_retries_a_failed_enrollment_and_sees_it_move(sql, live_app, open_page):  # noqa: F811
+def test_an_admin_retries_a_failed_enrollment_and_sees_it_move(sql, live_app, open_page):
     step = sql("select id from public.enrollment_steps where status = 'failed'")[0]["id"]
     page = open_page(ADMIN)
     page.goto(live_app.url("/admin/dashboard"))
@@ -54,7 +47,7 @@ def test_an_admin_retries_a_failed_enrollment_and_sees_it_move(sql, live_app, op
     assert page.errors == []
 
 
-def test_a_cancelled_confirmation_changes_nothing(sql, live_app, open_page):  # noqa: F811
+def test_a_cancelled_confirmation_changes_nothing(sql, live_app, open_page):
     step = sql("select id from public.enrollment_steps where status = 'failed'")[0]["id"]
     page = open_page(ADMIN)
     page.goto(live_app.url("/admin/dashboard"))
@@ -66,7 +59,7 @@ def test_a_cancelled_confirmation_changes_nothing(sql, live_app, open_page):  # 
     assert sql("select status from public.enrollment_steps where id = %s", step) == [{"status": "failed"}]
 
 
-def test_numbers_update_live_without_a_reload(sql, live_app, open_page):  # noqa: F811
+def test_numbers_update_live_without_a_reload(sql, live_app, open_page):
     sql("select public.refresh_monitoring()")
     page = open_page(ADMIN)
     page.goto(live_app.url("/admin/dashboard"))
@@ -85,7 +78,7 @@ def test_numbers_update_live_without_a_reload(sql, live_app, open_page):  # noqa
     assert page.errors == []
 
 
-def test_dashboard_screenshots_at_desktop_and_phone_width(sql, live_app, open_page):  # noqa: F811
+def test_dashboard_screenshots_at_desktop_and_phone_width(sql, live_app, open_page):
     sql("select public.refresh_monitoring()")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, width, height in (("desktop", 1280, 900), ("phone", 375, 740)):
@@ -98,7 +91,7 @@ def test_dashboard_screenshots_at_desktop_and_phone_width(sql, live_app, open_pa
     assert (SCREENSHOTS / "admin-dashboard-phone.png").stat().st_size > 10_000
 
 
-def test_a_student_gets_403_on_the_dashboard(live_app, open_page):  # noqa: F811
+def test_a_student_gets_403_on_the_dashboard(live_app, open_page):
     page = open_page("00000000-0000-4000-a000-000000000012")
     response = page.goto(live_app.url("/admin/dashboard"))
     assert response.status == 403

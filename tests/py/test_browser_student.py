@@ -6,16 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.py.browser import (  # noqa: F401 (fixtures)
-    SCREENSHOTS,
-    browser,
-    expect,
-    live_app,
-    loopback_site,
-    low_contrast_text,
-    open_page,
-    overflowing_elements,
-)
+from tests.py.browser import SCREENSHOTS, expect, low_contrast_text, overflowing_elements
 
 BEN = "00000000-0000-4000-a000-000000000012"
 DEV = "00000000-0000-4000-a000-000000000014"
@@ -32,7 +23,7 @@ def ben_step(sql, order: int) -> str:
     )[0]["id"]
 
 
-def test_ben_sees_his_own_steps_and_launches_his_training(sql, live_app, open_page, loopback_site):  # noqa: F811
+def test_ben_sees_his_own_steps_and_launches_his_training(sql, live_app, open_page, loopback_site):
     launch = loopback_site.url("/certiport/launch?student=ben&course=MA-2")
     sql("update public.enrollment_steps set launch_url = %s where id = %s", launch, ben_step(sql, 2))
 
@@ -78,7 +69,7 @@ def test_ben_sees_his_own_steps_and_launches_his_training(sql, live_app, open_pa
     assert page.errors == []
 
 
-def test_dev_sees_the_failure_explained_in_plain_words(live_app, open_page):  # noqa: F811
+def test_dev_sees_the_failure_explained_in_plain_words(live_app, open_page):
     page = open_page(DEV)
     page.goto(live_app.url("/student/progress"))
     failed = page.locator("li.step-failed")
@@ -94,7 +85,7 @@ def test_dev_sees_the_failure_explained_in_plain_words(live_app, open_page):  # 
     assert page.errors == []
 
 
-def test_without_a_session_the_browser_gets_the_sign_in_page(live_app, open_page):  # noqa: F811
+def test_without_a_session_the_browser_gets_the_sign_in_page(live_app, open_page):
     page = open_page(None)
     response = page.goto(live_app.url("/student/progress"))
     assert response.status == 401
@@ -102,7 +93,7 @@ def test_without_a_session_the_browser_gets_the_sign_in_page(live_app, open_page
     expect(page.get_by_role("alert")).to_contain_text("Please sign in")
 
 
-def test_console_errors_are_caught(live_app, open_page):  # noqa: F811
+def test_console_errors_are_caught(live_app, open_page):
     """The error collection the other tests rely on does see errors."""
     page = open_page(BEN)
     page.goto(live_app.url("/student/progress"))
@@ -114,7 +105,7 @@ def test_console_errors_are_caught(live_app, open_page):  # noqa: F811
     assert any("uncaught" in e for e in page.errors), page.errors
 
 
-def test_screenshots_and_no_horizontal_scroll_on_a_phone(sql, live_app, open_page, loopback_site):  # noqa: F811
+def test_screenshots_and_no_horizontal_scroll_on_a_phone(sql, live_app, open_page, loopback_site):
     """Ben with every kind of content: a completed step, the current one with a launch link and
     progress, a pending one, and a second, completed enrollment with its certificate ready."""
     step = ben_step(sql, 2)
