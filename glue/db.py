@@ -26,6 +26,7 @@ class DatabaseUnavailable(Exception):
 def _configure(conn: psycopg.Connection) -> None:
     conn.execute("set role service_role")
     conn.execute("set application_name = 'partnerseq'")
+    conn.execute("set jit = off")  # short OLTP statements: JIT compilation only ever costs time
 
 
 class Database:

@@ -26,17 +26,19 @@ DASHBOARD_SQL = """
 select jsonb_build_object(
   'pipeline', (select coalesce(jsonb_agg(p), '[]') from public.monitor_pipeline() p),
   'programs', (select coalesce(jsonb_agg(p), '[]') from public.monitor_program_completion() p),
-  'stuck', (select coalesce(jsonb_agg(p), '[]') from public.monitor_stuck_students(%(days)s, 200) p),
+  'stuck', (select coalesce(jsonb_agg(p), '[]') from public.monitor_stuck_students(%(days)s, %(rows)s) p),
   'bottlenecks', (select coalesce(jsonb_agg(p), '[]') from public.monitor_bottlenecks() p),
   'funnel', (select coalesce(jsonb_agg(p), '[]') from public.monitor_funnel(%(program)s) p),
   'weekly', (select coalesce(jsonb_agg(p), '[]') from public.monitor_weekly_completions(12) p),
-  'failed', (select coalesce(jsonb_agg(p), '[]') from public.monitor_failed_enrollments(200) p),
-  'awaiting', (select coalesce(jsonb_agg(p), '[]') from public.monitor_awaiting_enrollment(200) p),
+  'failed', (select coalesce(jsonb_agg(p), '[]') from public.monitor_failed_enrollments(%(rows)s) p),
+  'awaiting', (select coalesce(jsonb_agg(p), '[]') from public.monitor_awaiting_enrollment(%(rows)s) p),
   'partner_events', (select coalesce(jsonb_agg(p), '[]') from public.monitor_partner_events() p),
-  'waiting_events', (select coalesce(jsonb_agg(p), '[]') from public.monitor_waiting_events(200) p),
+  'waiting_events', (select coalesce(jsonb_agg(p), '[]') from public.monitor_waiting_events(%(rows)s) p),
   'queues', (select coalesce(jsonb_agg(p), '[]') from public.monitor_queues() p)
 ) as data
 """
+
+LIST_ROWS = 50  # rows shown per list (stuck, failed, awaiting, events); counts come from SQL
 
 STEP_ACTIONS = {
     # action: (SQL, success message)
@@ -61,7 +63,7 @@ def _load(program: str | None) -> dict | None:
     """The dashboard's data as the signed-in user; None when SQL says they are not an admin."""
     try:
         with current_app.extensions["db"].as_user(g.claims) as conn:
-            return conn.execute(DASHBOARD_SQL, {"days": 7, "program": program}).fetchone()["data"]
+            return conn.execute(DASHBOARD_SQL, {"days": 7, "program": program, "rows": LIST_ROWS}).fetchone()["data"]
     except psycopg.errors.InsufficientPrivilege:
         return None
 
@@ -94,14 +96,15 @@ def _filtered(data: dict, program: str | None, provider: str | None) -> dict:
 
 
 def _summary(data: dict) -> dict:
+    """The headline numbers: totals from SQL (not the length of the shown, capped lists)."""
     pipeline = data["pipeline"]
     return {
         "in_progress": sum(p["in_progress"] for p in pipeline),
         "completed_steps": sum(p["completed"] for p in pipeline),
-        "stuck": len(data["stuck"]),
-        "failed": len(data["failed"]),
-        "awaiting": len(data["awaiting"]),
-        "waiting_events": len(data["waiting_events"]),
+        "stuck": sum(b["stuck"] for b in data["bottlenecks"]),
+        "failed": sum(p["failed"] for p in pipeline),
+        "awaiting": f"{LIST_ROWS}+" if len(data["awaiting"]) >= LIST_ROWS else len(data["awaiting"]),
+        "waiting_events": sum(e["unmatched"] + e["deferred"] + e["rejected"] for e in data["partner_events"]),
         "refreshed_at": pipeline[0]["refreshed_at"] if pipeline else None,
     }
 

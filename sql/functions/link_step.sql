@@ -14,6 +14,7 @@ set search_path = ''
 as $$
 declare
   v_step public.enrollment_steps;
+  v_context jsonb;
 begin
   if p_external_enrollment_id is null or pg_catalog.length(p_external_enrollment_id) not between 1 and 200 then
     return 'the partner enrollment id must be 1 to 200 characters';
@@ -44,8 +45,8 @@ begin
            or launch_url is distinct from coalesce(p_launch_url, launch_url));
   -- the student can start: tell them, once per start of the step
   if v_step.status = 'in_progress' and v_step.external_enrollment_id is null then
-    perform private.enqueue_email('step_started', (private.step_context(p_step_id) ->> 'user_id')::uuid,
-      private.step_context(p_step_id),
+    v_context := private.step_context(p_step_id);
+    perform private.enqueue_email('step_started', (v_context ->> 'user_id')::uuid, v_context,
       'email:step_started:' || p_step_id || ':' || pg_catalog.floor(extract(epoch from v_step.started_at) * 1000)::bigint);
   end if;
   return null;

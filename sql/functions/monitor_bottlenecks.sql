@@ -8,6 +8,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   perform private.admin_caller();

@@ -8,6 +8,7 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+set jit = off
 as $$
 declare
   v_started timestamptz := pg_catalog.clock_timestamp();

@@ -282,6 +282,7 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+set jit = off
 as $$
 declare
   v_started timestamptz := pg_catalog.clock_timestamp();
@@ -356,6 +357,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   perform private.admin_caller();
@@ -392,6 +394,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   perform private.admin_caller();
@@ -426,6 +429,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   perform private.admin_caller();
@@ -458,6 +462,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   perform private.admin_caller();
@@ -486,6 +491,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   perform private.admin_caller();
@@ -514,6 +520,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   perform private.admin_caller();
@@ -544,6 +551,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   perform private.admin_caller();
@@ -574,6 +582,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   perform private.admin_caller();
@@ -603,6 +612,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   perform private.admin_caller();
@@ -630,6 +640,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   perform private.admin_caller();
@@ -655,6 +666,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   perform private.admin_caller();
