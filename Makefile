@@ -38,5 +38,8 @@ seed: setup ## load supabase/seed.sql into DATABASE_URL (idempotent)
 rollback: setup ## remove the whole feature set from DATABASE_URL (supabase/rollback.sql)
 	@$(PY) -m glue.migrate rollback
 
+bench: setup ## benchmarks at 1M enrollments, ratios vs same-run baselines (BENCH_ARGS=--quick: 50k)
+	@scripts/bench $(BENCH_ARGS)
+
 clean: ## remove the virtualenv and the embedded cluster's data
 	rm -rf .venv .pgdata .run
