@@ -45,7 +45,6 @@ class Database:
             kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 3},
             reconnect_timeout=timeout,
             timeout=timeout,
-            check=ConnectionPool.check_connection,
         )
         self._opened = False
 

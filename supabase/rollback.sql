@@ -60,5 +60,6 @@ alter default privileges in schema public grant execute on functions to public;
 
 delete from supabase_migrations.schema_migrations where version in (
   '20261122000100', '20261122000200', '20261122000300', '20261122000400',
-  '20261122000500', '20261122000600', '20261122000700'
+  '20261122000500', '20261122000600', '20261122000700',
+  '20261122034309'
 );

@@ -2,16 +2,18 @@
 -- (A failed step is not complete.) The one definition of "done" that advance_to_next_step uses.
 create or replace function public.is_enrollment_complete(p_enrollment_id uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 security invoker
 set search_path = ''
 as $$
-  select exists (select 1 from public.enrollment_steps s where s.enrollment_id = p_enrollment_id)
+begin
+  return exists (select 1 from public.enrollment_steps s where s.enrollment_id = p_enrollment_id)
      and not exists (
        select 1 from public.enrollment_steps s
        where s.enrollment_id = p_enrollment_id and s.status not in ('completed', 'skipped')
-     )
+     );
+end
 $$;
 comment on function public.is_enrollment_complete(uuid) is 'True when the enrollment has steps and all are completed or skipped (failed is not complete).';
 revoke all on function public.is_enrollment_complete(uuid) from public, anon;

@@ -4,13 +4,15 @@
 -- this lock, then the enrollment row, then the step row (see lock_step).
 create or replace function private.lock_partner_link(p_provider_id uuid, p_external_enrollment_id text)
 returns void
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select pg_catalog.pg_advisory_xact_lock(
-    pg_catalog.hashtextextended(p_provider_id::text || '/' || p_external_enrollment_id, 7283991))
+begin
+  perform pg_catalog.pg_advisory_xact_lock(
+    pg_catalog.hashtextextended(p_provider_id::text || '/' || p_external_enrollment_id, 7283991));
+end
 $$;
 comment on function private.lock_partner_link(uuid, text) is 'Transaction-scoped advisory lock on (partner, partner enrollment id); taken before the enrollment and step row locks.';
 revoke all on function private.lock_partner_link(uuid, text) from public, anon, authenticated;

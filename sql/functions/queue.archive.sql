@@ -1,18 +1,20 @@
 -- A message is done: move it to queue.jobs_archive (pgmq.archive-like). False if it was not there.
 create or replace function queue.archive(p_queue text, p_msg_id bigint)
 returns boolean
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
+begin
   with done as (
     delete from queue.jobs j where j.queue_name = p_queue and j.msg_id = p_msg_id returning j.*
   )
   insert into queue.jobs_archive (msg_id, queue_name, message, dedupe_key, enqueued_at, read_ct, last_error, outcome)
-  select d.msg_id, d.queue_name, d.message, d.dedupe_key, d.enqueued_at, d.read_ct, d.last_error, 'done' from done d
-  returning true
+  select d.msg_id, d.queue_name, d.message, d.dedupe_key, d.enqueued_at, d.read_ct, d.last_error, 'done' from done d;
+  return found;
+end
 $$;
-comment on function queue.archive(text, bigint) is 'Mark a message done: moved to queue.jobs_archive (pgmq.archive-like). Null when it was not in the queue.';
+comment on function queue.archive(text, bigint) is 'Mark a message done: moved to queue.jobs_archive (pgmq.archive-like). False when it was not in the queue.';
 revoke all on function queue.archive(text, bigint) from public, anon, authenticated;
 grant execute on function queue.archive(text, bigint) to service_role;

@@ -3,11 +3,14 @@
 -- becomes visible again when its visibility timeout passes.
 create or replace function queue.read(p_queue text, p_vt_seconds integer, p_qty integer)
 returns setof queue.jobs
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
+begin
+  return query
+  with taken as (
   update queue.jobs j
     set vt = pg_catalog.now() + pg_catalog.make_interval(secs => p_vt_seconds), read_ct = j.read_ct + 1
   where j.msg_id in (
@@ -18,6 +21,9 @@ as $$
     for update skip locked
   )
   returning j.*
+  )
+  select * from taken;
+end
 $$;
 comment on function queue.read(text, integer, integer) is 'Read up to p_qty visible messages and hide them for p_vt_seconds (pgmq.read-like; skip locked).';
 revoke all on function queue.read(text, integer, integer) from public, anon, authenticated;

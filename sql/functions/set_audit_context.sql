@@ -2,13 +2,17 @@
 -- read by the audit trigger (tg_enrollment_steps__audit). Transaction-local settings.
 create or replace function private.set_audit_context(p_reason text, p_actor_role text default null)
 returns void
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select pg_catalog.set_config('app.step_reason', coalesce(p_reason, ''), true);
-  select pg_catalog.set_config('app.step_actor_role', p_actor_role, true) where p_actor_role is not null;
+begin
+  perform pg_catalog.set_config('app.step_reason', coalesce(p_reason, ''), true);
+  if p_actor_role is not null then
+    perform pg_catalog.set_config('app.step_actor_role', p_actor_role, true);
+  end if;
+end
 $$;
 comment on function private.set_audit_context(text, text) is 'Sets the reason (and actor role) the audit trigger records for the next step transitions in this transaction.';
 revoke all on function private.set_audit_context(text, text) from public, anon, authenticated;
