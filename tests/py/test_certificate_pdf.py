@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import unicodedata
 from datetime import UTC, datetime
@@ -15,7 +16,18 @@ from glue import certificate_pdf
 from glue.certificate_pdf import render_certificate_pdf
 
 HAS_DEJAVU = certificate_pdf.UNICODE_FONT.is_file()
-needs_dejavu = pytest.mark.skipif(not HAS_DEJAVU, reason="fonts-dejavu-core is not installed")
+
+
+def needs_dejavu(test):
+    """scripts/bootstrap installs fonts-dejavu-core: its absence is a failure, never a skip."""
+
+    @functools.wraps(test)
+    def check(*args, **kwargs):
+        assert HAS_DEJAVU, "fonts-dejavu-core is missing: run scripts/bootstrap"
+        return test(*args, **kwargs)
+
+    return check
+
 
 URL = "https://training.example.org/verify/7K3Q-9XPM-2D4F"
 STEPS = [

@@ -327,8 +327,7 @@ def test_server_requiring_auth_refuses_an_anonymous_mailer(auth_server: SmtpServ
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory) -> tuple[Path, Path]:
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is not installed")
+    assert shutil.which("openssl"), "openssl is missing: run scripts/bootstrap"
     directory = tmp_path_factory.mktemp("tls")
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
