@@ -63,13 +63,12 @@ def register_commands(app: Flask) -> None:
         statuses = (["unmatched", "deferred"] if waiting else []) + (["rejected"] if rejected else [])
         ids = list(event_ids)
         if statuses:
-            with db.service() as conn:
-                rows = conn.execute(
-                    "select e.id from public.partner_events e join public.partner_lms_providers p"
-                    " on p.id = e.provider_id where e.status = any(%s) and (%s::text is null or p.slug = %s)"
-                    " order by e.id",
-                    (statuses, partner, partner),
-                ).fetchall()
+            rows = db.query(
+                "select e.id from public.partner_events e join public.partner_lms_providers p"
+                " on p.id = e.provider_id where e.status = any(%s) and (%s::text is null or p.slug = %s)"
+                " order by e.id",
+                (statuses, partner, partner),
+            )
             ids += [r["id"] for r in rows]
         if not ids:
             click.echo("nothing to replay")

@@ -1,5 +1,17 @@
-"""Database access: a psycopg connection pool whose sessions act as Supabase's `service_role`,
-and short transactions that act as a signed-in user (`authenticated` + JWT claims) so RLS decides.
+"""Database access: a psycopg connection pool that keeps no state on its sessions, so it works
+the same on a direct connection and behind a transaction pooler (Supavisor, PgBouncer
+`pool_mode=transaction`), where consecutive transactions of one client land on different server
+connections and a session setting would leak to other clients.
+
+- Every service call runs in a transaction that first makes itself Supabase's `service_role`
+  (`set_config('role', 'service_role', true)`: transaction-local, gone at commit).
+- `as_user(claims)` runs a transaction as `authenticated` with those JWT claims, so RLS decides.
+- `application_name` travels in the startup packet; prepared statements are off
+  (`prepare_threshold=None`): a pooler hands a named statement to whichever client comes next.
+
+Round trips are kept low on the hot paths: `query()` (one call, e.g. an RPC) sends the role switch
+and the statement as one simple-protocol query (client-side parameter binding), which PostgreSQL
+runs as one implicit transaction: one round trip, like the single statement it replaces.
 
 Every business call is one statement calling one SQL function; the glue never decides a
 transition.
@@ -9,8 +21,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -18,20 +31,38 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 log = logging.getLogger(__name__)
 
+APPLICATION_NAME = "partnerseq"
+# short OLTP statements: JIT compilation only ever costs time, so it is off in every transaction
+SERVICE_SETUP = "select set_config('role', 'service_role', true), set_config('jit', 'off', true)"
+USER_SETUP = (
+    "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true),"
+    " set_config('jit', 'off', true)"
+)
+
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached in time (the caller answers 503)."""
 
 
-def _configure(conn: psycopg.Connection) -> None:
-    conn.execute("set role service_role")
-    conn.execute("set application_name = 'partnerseq'")
-    conn.execute("set jit = off")  # short OLTP statements: JIT compilation only ever costs time
+def connect_kwargs(**extra: Any) -> dict[str, Any]:
+    """Connection options of every app connection (pool, worker, CLI): nothing that needs a
+    session to outlive its transaction."""
+    return {
+        "autocommit": True,
+        "prepare_threshold": None,  # no server-side prepared statements: unsafe behind a pooler
+        "application_name": APPLICATION_NAME,  # startup packet, not `set application_name`
+        "connect_timeout": 3,
+        **extra,
+    }
 
 
 class Database:
-    """A lazily opened pool. `service()` yields a connection as service_role (autocommit);
-    `as_user(claims)` yields one inside a transaction as `authenticated` with those claims."""
+    """A lazily opened pool of autocommit connections with no session state.
+
+    - `query(statement, params)`: one statement as `service_role`, one round trip; returns rows.
+    - `service()`: a connection inside a transaction acting as `service_role`.
+    - `as_user(claims)`: a connection inside a transaction acting as `authenticated` + claims.
+    """
 
     def __init__(self, url: str, max_size: int = 10, timeout: float = 5.0):
         self.url = url
@@ -41,8 +72,7 @@ class Database:
             min_size=1,
             max_size=max_size,
             open=False,
-            configure=_configure,
-            kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 3},
+            kwargs=connect_kwargs(row_factory=dict_row),
             reconnect_timeout=timeout,
             timeout=timeout,
         )
@@ -54,7 +84,7 @@ class Database:
             self._opened = True
 
     @contextmanager
-    def service(self) -> Iterator[psycopg.Connection]:
+    def _connection(self) -> Iterator[psycopg.Connection]:
         self._open()
         try:
             with self.pool.connection(timeout=self.timeout) as conn:
@@ -62,13 +92,45 @@ class Database:
         except (PoolTimeout, psycopg.OperationalError) as exc:
             raise DatabaseUnavailable(str(exc)) from exc
 
+    def query(self, statement: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[dict]:
+        """Run one statement as `service_role` and return its rows (dicts), in one round trip:
+        `select set_config('role', 'service_role', true), ...; <statement>` as a single simple
+        query, which PostgreSQL runs as one implicit transaction. Placeholders are `%s` /
+        `%(name)s`, bound client-side."""
+        with self._connection() as conn:
+            cur = psycopg.ClientCursor(conn, row_factory=dict_row)
+            if params is None:
+                cur.execute(f"{SERVICE_SETUP}; {statement}")
+            else:
+                cur.execute(f"{SERVICE_SETUP}; {statement}", params)
+            cur.nextset()
+            return cur.fetchall() if cur.description else []
+
+    @contextmanager
+    def _transaction(self, setup: str, params: Sequence[Any] | None = None) -> Iterator[psycopg.Connection]:
+        """A connection inside an explicit transaction whose first statement is `setup`
+        (`begin; <setup>` in one round trip); committed on exit, rolled back on an exception."""
+        with self._connection() as conn:
+            psycopg.ClientCursor(conn).execute(f"begin; {setup}", params)
+            try:
+                yield conn
+            except BaseException:
+                if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.execute("rollback")
+                raise
+            conn.execute("commit")
+
+    @contextmanager
+    def service(self) -> Iterator[psycopg.Connection]:
+        """A connection inside a transaction acting as `service_role` (committed on exit)."""
+        with self._transaction(SERVICE_SETUP) as conn:
+            yield conn
+
     @contextmanager
     def as_user(self, claims: dict) -> Iterator[psycopg.Connection]:
-        with self.service() as conn, conn.transaction():
-            conn.execute(
-                "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
-                (json.dumps(claims),),
-            )
+        """A connection inside a transaction acting as `authenticated` with these JWT claims:
+        RLS decides what it sees."""
+        with self._transaction(USER_SETUP, (json.dumps(claims),)) as conn:
             yield conn
 
     def close(self) -> None:

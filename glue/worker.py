@@ -96,8 +96,7 @@ class Worker:
 
     def _drain_once(self, pool: ThreadPoolExecutor, queue: str) -> int:
         vt = self._visibility_timeout(queue)
-        with self.db.service() as conn:
-            jobs = conn.execute("select * from queue.read(%s, %s, %s)", (queue, vt, self.batch)).fetchall()
+        jobs = self.db.query("select * from queue.read(%s, %s, %s)", (queue, vt, self.batch))
         if not jobs:
             return 0
         futures = {pool.submit(self._handle, queue, job): job for job in jobs}
@@ -116,26 +115,20 @@ class Worker:
 
     def _visibility_timeout(self, queue: str) -> int:
         if queue not in self._vt:
-            with self.db.service() as conn:
-                row = conn.execute(
-                    "select visibility_timeout_seconds from queue.queues where queue_name = %s", (queue,)
-                ).fetchone()
-            self._vt[queue] = row["visibility_timeout_seconds"] if row else 60
+            rows = self.db.query("select visibility_timeout_seconds from queue.queues where queue_name = %s", (queue,))
+            self._vt[queue] = rows[0]["visibility_timeout_seconds"] if rows else 60
         return self._vt[queue]
 
     def _release(self, queue: str, msg_id: int) -> None:
-        with self.db.service() as conn:
-            conn.execute("select queue.set_vt(%s, %s, 0)", (queue, msg_id))
+        self.db.query("select queue.set_vt(%s, %s, 0)", (queue, msg_id))
         log.info("%s job %s released (shutting down)", queue, msg_id)
 
     def _refresh_monitoring(self) -> None:
-        with self.db.service() as conn:
-            took = conn.execute("select public.refresh_monitoring() as took").fetchone()["took"]
+        took = self.db.query("select public.refresh_monitoring() as took")[0]["took"]
         log.debug("monitoring snapshot refreshed in %s", took)
 
     def _periodic(self) -> None:
-        with self.db.service() as conn:
-            result = conn.execute("select public.run_periodic_checks(%s) as r", (self.stuck_days,)).fetchone()["r"]
+        result = self.db.query("select public.run_periodic_checks(%s) as r", (self.stuck_days,))[0]["r"]
         if result["stuck_nudges"] or result["sla_breaches"]:
             log.info(
                 "periodic checks: %s stuck nudge(s), %s SLA alert(s)", result["stuck_nudges"], result["sla_breaches"]
@@ -166,41 +159,32 @@ class Worker:
         )
 
     def _fail(self, queue: str, msg_id: int, error: str, retryable: bool) -> str:
-        with self.db.service() as conn:
-            result = conn.execute(
-                "select queue.fail(%s, %s, %s, %s) as r", (queue, msg_id, error, retryable)
-            ).fetchone()
+        result = self.db.query("select queue.fail(%s, %s, %s, %s) as r", (queue, msg_id, error, retryable))[0]
         return f"{result['r']}: {error}"
 
     def _do_partner_enrollment(self, msg_id: int, message: dict) -> str:
         enrollment = partners.enroll_rest(message)
-        with self.db.service() as conn:
-            result = conn.execute(
-                "select public.record_partner_enrollment(%s, %s, %s) as r",
-                (msg_id, enrollment.external_enrollment_id, enrollment.launch_url),
-            ).fetchone()["r"]
+        result = self.db.query(
+            "select public.record_partner_enrollment(%s, %s, %s) as r",
+            (msg_id, enrollment.external_enrollment_id, enrollment.launch_url),
+        )[0]["r"]
         return f"{result} {message['partner_slug']} {enrollment.external_enrollment_id}"
 
     def _do_certificate(self, msg_id: int, message: dict) -> str:
         from .certificate_pdf import render_certificate_pdf
 
-        with self.db.service() as conn:
-            data = conn.execute("select public.get_certificate_data(%s) as d", (message["certificate_id"],)).fetchone()[
-                "d"
-            ]
+        data = self.db.query("select public.get_certificate_data(%s) as d", (message["certificate_id"],))[0]["d"]
         if data is None:
             raise _Retryable(f"certificate {message['certificate_id']} no longer exists", retryable=False)
         data["verification_url"] = f"{self.site_url}/certificates/{data['verification_code']}"
         pdf = render_certificate_pdf(data)
-        with self.db.service() as conn:
-            conn.execute("select public.store_certificate_pdf(%s, %s, %s)", (msg_id, message["certificate_id"], pdf))
+        self.db.query("select public.store_certificate_pdf(%s, %s, %s)", (msg_id, message["certificate_id"], pdf))
         return f"certificate {data['verification_code'][:8]}… stored ({len(pdf)} bytes)"
 
     def _do_email(self, msg_id: int, message: dict) -> str:
         from .mailer import MailError, render_email
 
-        with self.db.service() as conn:
-            claim = conn.execute("select public.claim_email(%s) as c", (msg_id,)).fetchone()["c"]
+        claim = self.db.query("select public.claim_email(%s) as c", (msg_id,))[0]["c"]
         if claim is None:
             return "already sent"
         context = self._email_context(claim)
@@ -213,8 +197,7 @@ class Worker:
             except MailError as exc:
                 raise _Retryable(f"SMTP: {exc}", retryable=not exc.permanent) from exc
             status = "sent"
-        with self.db.service() as conn:
-            conn.execute("select public.complete_email(%s, %s, %s, %s)", (msg_id, claim["send_id"], subject, status))
+        self.db.query("select public.complete_email(%s, %s, %s, %s)", (msg_id, claim["send_id"], subject, status))
         return f"{claim['template']} to {claim['to']} {status}"
 
     def _email_context(self, claim: dict) -> dict:

@@ -17,7 +17,9 @@ partner, launch URL). Completed steps of the last `--events-days` days have thei
 How: chunks of `--chunk-size` enrollments, one transaction each, built with generate_series /
 INSERT ... SELECT into temporary tables and then into the real tables — never row by row from
 Python. The state machine's triggers (step generation, outbox jobs, audit rows) are switched off
-for the session (`session_replication_role = replica`, superuser only) because the generator
+in each chunk's transaction only (`set_config('session_replication_role', 'replica', true)`,
+superuser only; it ends with the transaction, so nothing leaks to other clients when the URL is
+a transaction pooler's) because the generator
 writes the steps, transitions and certificates itself and must not queue partner calls or
 emails for made-up history: nothing is added to queue.jobs. Foreign keys are not checked in that
 mode either, which is why every row is written consistently here. ANALYZE runs at the end.
@@ -71,13 +73,18 @@ def _sql_text_array(values: tuple[str, ...]) -> str:
     return "array[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]::text[]"
 
 
-RUN_SETUP = """
-drop table if exists gen_program;
-create temp table gen_program as
+# run at the start of each chunk's transaction (temporary, dropped at commit): nothing outlives
+# a transaction, so the generator works through a transaction pooler too
+CHUNK_SETUP = """
+create temp table gen_program on commit drop as
 select (row_number() over (order by p.slug))::int as idx, p.id as program_id, count(*)::int as n_steps
 from public.programs p join public.program_partner_lms m on m.program_id = p.id
 group by p.id, p.slug;
 """
+
+# setseed() is the one backend state that outlives a transaction: give the backend back an
+# unpredictable seed (from the strong random source of gen_random_uuid) before each commit
+RESEED = "select setseed((('x' || substr(md5(gen_random_uuid()::text), 1, 8))::bit(32)::int)::float8 / 2147483648.0)"
 
 # %(lo)s .. %(hi)s - 1: run-local enrollment numbers; lo is a multiple of 10, so the 10th
 # enrollment of each group of ten (i % 10 = 9) can belong to the student of the 9th (a second
@@ -269,14 +276,16 @@ def generate(
     alerts, events). Returns counts and timings."""
     chunk_size = max(10, chunk_size - chunk_size % 10)
     started = time.monotonic()
-    with psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+    options = {"cursor_factory": psycopg.ClientCursor, "prepare_threshold": None, "application_name": "generate-data"}
+    with psycopg.connect(url, autocommit=True, **options) as conn:
         is_super = conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0]
         if not is_super:
             raise RuntimeError(
                 "generate-data needs a superuser connection (it switches triggers off with session_replication_role)"
             )
-        conn.execute(RUN_SETUP)
-        n_programs = conn.execute("select count(*) from gen_program").fetchone()[0]
+        with conn.transaction():
+            conn.execute(CHUNK_SETUP)
+            n_programs = conn.execute("select count(*) from gen_program").fetchone()[0]
         if n_programs == 0:
             raise RuntimeError("no programs with a partner sequence: load the seed first (make seed)")
         now = conn.execute("select now()").fetchone()[0]
@@ -286,9 +295,7 @@ def generate(
             " where email like 'bulk-%%@' || %s",
             (BULK_EMAIL_DOMAIN,),
         ).fetchone()[0]
-        conn.execute("select setseed(%s)", (random.Random(seed).uniform(-1, 1),))
-        conn.execute("set session_replication_role = replica")
-        conn.execute("set work_mem = '64MB'")
+        rng = random.Random(seed)
         params = {
             "thresholds": program_thresholds(n_programs, seed),
             "n_programs": n_programs,
@@ -297,16 +304,21 @@ def generate(
             "domain": BULK_EMAIL_DOMAIN,
             "events_days": events_days,
         }
-        try:
-            for lo in range(0, enrollments, chunk_size):
-                hi = min(enrollments, lo + chunk_size)
-                with conn.transaction():
-                    for statement in CHUNK_SQL:
-                        conn.execute(statement, {**params, "lo": lo, "hi": hi})
-                if progress:
-                    progress(hi - lo)
-        finally:
-            conn.execute("reset session_replication_role")
+        for lo in range(0, enrollments, chunk_size):
+            hi = min(enrollments, lo + chunk_size)
+            with conn.transaction():
+                # transaction-local settings only (set_config(..., true)): they end with the chunk
+                conn.execute(
+                    "select set_config('session_replication_role', 'replica', true),"
+                    " set_config('work_mem', '64MB', true), setseed(%s)",
+                    (rng.uniform(-1, 1),),
+                )
+                conn.execute(CHUNK_SETUP)
+                for statement in CHUNK_SQL:
+                    conn.execute(statement, {**params, "lo": lo, "hi": hi})
+                conn.execute(RESEED)
+            if progress:
+                progress(hi - lo)
         loaded = time.monotonic()
         for table in TABLES:
             conn.execute(f"{'vacuum (analyze)' if vacuum else 'analyze'} {table}")
