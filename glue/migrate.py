@@ -8,7 +8,8 @@ push` reads — so a database migrated here and later by the CLI agree on what i
     python -m glue.migrate [up]       # apply pending migrations
     python -m glue.migrate status     # list applied / pending
     python -m glue.migrate rollback   # remove the whole feature set (supabase/rollback.sql)
-    python -m glue.migrate seed       # load supabase/seed.sql (idempotent)
+    python -m glue.migrate seed       # load supabase/seed.sql: partners, programs (idempotent)
+    python -m glue.migrate demo       # load supabase/demo.sql: demo users and enrollments (dev/tests)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = REPO / "supabase" / "migrations"
 ROLLBACK_SQL = REPO / "supabase" / "rollback.sql"
 SEED_SQL = REPO / "supabase" / "seed.sql"
+DEMO_SQL = REPO / "supabase" / "demo.sql"
 LOCK_KEY = 7_283_991_400_551  # advisory lock id of this migrator
 FILENAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9_]+)\.sql$")
 
@@ -114,9 +116,14 @@ def rollback(url: str) -> None:
 
 
 def seed(url: str, path: Path = SEED_SQL) -> None:
-    """Load the seed (partners, programs, demo users); idempotent."""
+    """Load the seed: partners, programs and their sequences (configuration, safe for production); idempotent."""
     with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
         conn.execute(path.read_text())
+
+
+def demo(url: str, path: Path = DEMO_SQL) -> None:
+    """Load the demo users and enrollments (development and tests only; needs the seed); idempotent."""
+    seed(url, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database-url", default=os.environ.get("DATABASE_URL"), help="target database (default: $DATABASE_URL)"
     )
-    parser.add_argument("command", nargs="?", default="up", choices=["up", "status", "rollback", "seed"])
+    parser.add_argument("command", nargs="?", default="up", choices=["up", "status", "rollback", "seed", "demo"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if not args.database_url:
@@ -146,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "seed":
             seed(args.database_url)
             log.info("seed loaded from %s", SEED_SQL.relative_to(REPO))
+            return 0
+        if args.command == "demo":
+            demo(args.database_url)
+            log.info("demo data loaded from %s", DEMO_SQL.relative_to(REPO))
             return 0
         done = migrate(args.database_url)
         log.info("%d migration(s) applied; database is up to date", len(done))

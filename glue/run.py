@@ -2,7 +2,7 @@
 
 - PostgreSQL: DATABASE_URL when set; otherwise the embedded default, a PostgreSQL 15 cluster kept
   under the repository (`.pgdata/`, git-ignored; `PGDATA_DIR` to move it) and reused across runs.
-- Migrations and the demo seed.
+- Migrations, the seed (partners, programs) and the demo users and enrollments (supabase/demo.sql).
 - A local SMTP sink (127.0.0.1:$MAIL_SINK_PORT, default 8025) writing every email to
   `.run/mail/*.eml` (`RUN_DIR` to move it) — unless SMTP_URL is set.
 - The partner simulator (http://127.0.0.1:$SIMULATOR_PORT, default 8099): the partners' REST API
@@ -140,6 +140,7 @@ def main() -> int:
             url = os.environ["DATABASE_URL"] = cluster.url()
         migrate.migrate(url)
         migrate.seed(url)
+        migrate.demo(url)
 
         mail_note = os.environ.get("SMTP_URL", "")
         if not mail_note:

@@ -785,7 +785,7 @@ def _drain_round(url: str, sizes: Sizes, sim: subprocess.Popen, sim_port: int, t
         )
         conn.execute(
             "insert into public.profiles (id, email, full_name, role) select id, email, 'Bench Student', 'student'"
-            " from auth.users where email like %s",
+            " from auth.users where email like %s on conflict (id) do update set full_name = excluded.full_name",
             (f"p5-{tag}-%",),
         )
     procs = _start_workers(url, sim_port, tmp, workers)

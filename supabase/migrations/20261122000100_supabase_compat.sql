@@ -3,7 +3,8 @@
 -- On a real Supabase project every object below already exists (owned by Supabase's own roles),
 -- so each block is guarded and this migration changes nothing there. On plain PostgreSQL it
 -- creates the surface the rest of the schema relies on: the API roles (`service_role` bypasses
--- row level security, as on Supabase), the `auth` schema with `auth.users`, and `auth.uid()`,
+-- row level security, as on Supabase), the `auth` schema with `auth.users` and `auth.identities`
+-- shaped as Supabase Auth (GoTrue) leaves them, and `auth.uid()`,
 -- `auth.role()`, `auth.jwt()` reading `request.jwt.claims` as Supabase's own versions do.
 
 do $$
@@ -37,12 +38,63 @@ begin
   create schema auth;
   grant usage on schema auth to anon, authenticated, service_role;
 
+  -- auth.users and auth.identities with the columns Supabase Auth (GoTrue) reads, as its own
+  -- migrations leave them (so users can be created the way GoTrue creates them); id, email,
+  -- raw_user_meta_data and created_at keep this layer's friendlier defaults. Databases created
+  -- before these columns were added get them from 20261202100000_gotrue_profiles.
   create table auth.users (
     id uuid primary key default gen_random_uuid(),
     email text unique,
     raw_user_meta_data jsonb not null default '{}'::jsonb,
-    created_at timestamptz not null default now()
+    created_at timestamptz not null default now(),
+    instance_id uuid,
+    aud varchar(255),
+    role varchar(255),
+    encrypted_password varchar(255),
+    email_confirmed_at timestamptz,
+    invited_at timestamptz,
+    confirmation_token varchar(255),
+    confirmation_sent_at timestamptz,
+    recovery_token varchar(255),
+    recovery_sent_at timestamptz,
+    email_change_token_new varchar(255),
+    email_change varchar(255),
+    email_change_sent_at timestamptz,
+    last_sign_in_at timestamptz,
+    raw_app_meta_data jsonb,
+    is_super_admin boolean,
+    updated_at timestamptz,
+    phone text unique default null,
+    phone_confirmed_at timestamptz,
+    phone_change text default '',
+    phone_change_token varchar(255) default '',
+    phone_change_sent_at timestamptz,
+    confirmed_at timestamptz generated always as (least(email_confirmed_at, phone_confirmed_at)) stored,
+    email_change_token_current varchar(255) default '',
+    email_change_confirm_status smallint default 0 check (email_change_confirm_status between 0 and 2),
+    banned_until timestamptz,
+    reauthentication_token varchar(255) default '',
+    reauthentication_sent_at timestamptz,
+    is_sso_user boolean not null default false,
+    deleted_at timestamptz,
+    is_anonymous boolean not null default false
   );
+  comment on table auth.users is 'Supabase Auth users (compatibility copy for plain PostgreSQL; GoTrue''s own on Supabase).';
+
+  create table auth.identities (
+    provider_id text not null,
+    user_id uuid not null references auth.users (id) on delete cascade,
+    identity_data jsonb not null,
+    provider text not null,
+    last_sign_in_at timestamptz,
+    created_at timestamptz,
+    updated_at timestamptz,
+    email text generated always as (lower(identity_data ->> 'email')) stored,
+    id uuid primary key default gen_random_uuid(),
+    constraint identities_provider_id_provider_unique unique (provider_id, provider)
+  );
+  create index identities_user_id_idx on auth.identities (user_id);
+  comment on table auth.identities is 'Supabase Auth identities, one per sign-in provider of a user (compatibility copy).';
 
   create function auth.jwt() returns jsonb
   language sql stable

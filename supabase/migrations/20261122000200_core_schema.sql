@@ -2,8 +2,8 @@
 -- per-partner steps of each enrollment and the audit trail of every step transition.
 -- Functions live in sql/functions (delivered by the next migration); policies in sql/policies.
 
-set local lock_timeout = '10s';
-set local statement_timeout = '120s';
+select pg_catalog.set_config('lock_timeout', '10s', true);
+select pg_catalog.set_config('statement_timeout', '120s', true);
 
 -- Functions are not executable by PUBLIC unless granted one by one (revoke first, grant after).
 alter default privileges in schema public revoke execute on functions from public;

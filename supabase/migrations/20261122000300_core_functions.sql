@@ -2,8 +2,8 @@
 -- (this file is their concatenation, in dependency order; edit the sources, then ship them
 -- with scripts/new-migration).
 
-set local lock_timeout = '10s';
-set local statement_timeout = '120s';
+select pg_catalog.set_config('lock_timeout', '10s', true);
+select pg_catalog.set_config('statement_timeout', '120s', true);
 
 -- ==== sql/functions/is_admin.sql ====
 -- Is the calling user (auth.uid()) an admin? Used by RLS policies and admin overrides.

@@ -1,7 +1,7 @@
 -- Row level security policies. Sources: sql/policies/*.sql (one file per table).
 
-set local lock_timeout = '10s';
-set local statement_timeout = '120s';
+select pg_catalog.set_config('lock_timeout', '10s', true);
+select pg_catalog.set_config('statement_timeout', '120s', true);
 
 -- ==== sql/policies/enrollment_steps.sql ====
 drop policy if exists "Students can read their own steps and admins all" on public.enrollment_steps;

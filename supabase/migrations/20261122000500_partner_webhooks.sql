@@ -2,8 +2,8 @@
 -- Functions: sql/functions/{receive,replay,apply}_partner_event.sql and friends; policy:
 -- sql/policies/partner_events.sql.
 
-set local lock_timeout = '10s';
-set local statement_timeout = '120s';
+select pg_catalog.set_config('lock_timeout', '10s', true);
+select pg_catalog.set_config('statement_timeout', '120s', true);
 
 alter table public.enrollment_steps
   add column partner_result jsonb not null default '{}'::jsonb;

@@ -2,8 +2,8 @@
 -- email log and certificates. Functions: sql/functions/queue.*.sql, the outbox triggers and the
 -- worker's calls; policies: sql/policies/{certificates,admin_alerts,email_sends}.sql.
 
-set local lock_timeout = '10s';
-set local statement_timeout = '120s';
+select pg_catalog.set_config('lock_timeout', '10s', true);
+select pg_catalog.set_config('statement_timeout', '120s', true);
 
 create schema if not exists queue;
 grant usage on schema queue to service_role;

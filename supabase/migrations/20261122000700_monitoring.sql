@@ -2,8 +2,8 @@
 -- the monitor_* functions (sql/functions/monitor_*.sql, refresh_monitoring.sql), and the
 -- overrides updated to log every action (admin_caller factored out of authorize_step_override).
 
-set local lock_timeout = '10s';
-set local statement_timeout = '120s';
+select pg_catalog.set_config('lock_timeout', '10s', true);
+select pg_catalog.set_config('statement_timeout', '120s', true);
 
 create table private.monitoring_snapshot (
   id boolean primary key default true check (id),

@@ -10,8 +10,8 @@
 --   sql/functions/queue.set_vt.sql
 --   sql/functions/complete_email.sql
 
-set local lock_timeout = '10s';
-set local statement_timeout = '120s';
+select pg_catalog.set_config('lock_timeout', '10s', true);
+select pg_catalog.set_config('statement_timeout', '120s', true);
 
 -- Hot helpers rewritten from `language sql` to plpgsql: a SQL function with a SET clause (our
 -- fixed search_path) is never inlined and is planned again on every call (step_context spent

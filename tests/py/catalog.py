@@ -19,7 +19,7 @@ QUERIES = {
     "triggers": """
         select c.relname, t.tgname, pg_get_triggerdef(t.oid) from pg_trigger t
         join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname in ('public', 'private', 'queue') and not t.tgisinternal order by 1, 2""",
+        where n.nspname in ('public', 'private', 'auth', 'queue') and not t.tgisinternal order by 1, 2""",
     "columns": """
         select table_schema, table_name, column_name, data_type, is_nullable, column_default
         from information_schema.columns where table_schema in ('public', 'private', 'auth', 'queue')

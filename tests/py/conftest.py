@@ -41,6 +41,7 @@ def _create_template(cluster, name: str, seeded: bool) -> str:
     migrate.migrate(url)
     if seeded:
         migrate.seed(url)
+        migrate.demo(url)
     with _admin(cluster) as conn:
         conn.execute(f'alter database "{name}" with is_template true allow_connections false')
     return name
@@ -54,7 +55,7 @@ def migrated_template(pg_cluster) -> str:
 
 @pytest.fixture(scope="session")
 def seeded_template(pg_cluster) -> str:
-    """Name of a template database with every migration applied and the seed loaded."""
+    """Name of a template database with every migration applied, the seed and the demo data loaded."""
     return _create_template(pg_cluster, "tmpl_seeded", seeded=True)
 
 
@@ -171,10 +172,10 @@ def sql(db_url):
 def new_student(sql, program: str, email: str | None = None) -> dict:
     """Create a student enrolled in `program`; returns {'user_id', 'enrollment_id', 'steps': [ids]}."""
     email = email or f"{uuid.uuid4().hex[:10]}@test.local"
+    # as Supabase Auth signs a user up: the profile comes from the trigger on auth.users
     uid = sql(
-        "with u as (insert into auth.users (email) values (%s) returning id)"
-        " insert into public.profiles (id, email, full_name) select id, %s, 'Test Student' from u returning id",
-        email,
+        "insert into auth.users (email, raw_user_meta_data) values (%s, '{\"full_name\": \"Test Student\"}')"
+        " returning id",
         email,
     )[0]["id"]
     enrollment = sql(

@@ -14,6 +14,7 @@ from public.enrollments e where e.user_id = tests.get_supabase_uid('rls_b');
 select public.receive_partner_event('hsi', 'rls-event-1',
   '{"type": "progress.updated", "data": {"external_enrollment_id": "HSI-DEMO-CARA", "percent": 50}}');
 insert into auth.users (id, email) values ('00000000-0000-4000-b000-0000000000ff', 'no-profile@test.local');
+delete from public.profiles where id = '00000000-0000-4000-b000-0000000000ff';  -- a user whose profile is gone
 
 create temporary table ops (tbl text, op text, sql text) on commit drop;
 insert into ops values

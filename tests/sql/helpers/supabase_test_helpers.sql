@@ -22,7 +22,9 @@ $$;
 create schema if not exists tests;
 grant usage on schema tests to public;
 
--- A user in auth.users with a profile; identifier is the local part of the e-mail.
+-- A user in auth.users with a profile; identifier is the local part of the e-mail. The user is
+-- signed up as Supabase Auth does (the trigger on auth.users creates the profile); the upsert
+-- then sets the role, and also makes the profile where no trigger made one.
 create or replace function tests.create_supabase_user(p_identifier text, p_role text default 'student')
 returns uuid
 language plpgsql
@@ -32,9 +34,12 @@ as $$
 declare
   v_id uuid;
 begin
-  insert into auth.users (email) values (p_identifier || '@test.local') returning id into v_id;
-  insert into public.profiles (id, email, full_name, role)
-  values (v_id, p_identifier || '@test.local', initcap(p_identifier), p_role);
+  insert into auth.users (email, raw_user_meta_data)
+  values (p_identifier || '@test.local', pg_catalog.jsonb_build_object('full_name', pg_catalog.initcap(p_identifier)))
+  returning id into v_id;
+  insert into public.profiles as p (id, email, full_name, role)
+  values (v_id, p_identifier || '@test.local', pg_catalog.initcap(p_identifier), p_role)
+  on conflict (id) do update set role = excluded.role;
   return v_id;
 end
 $$;
