@@ -33,7 +33,8 @@ class RpcError(Exception):
 
 
 class PsycopgRpc:
-    """`call("mark_step_complete", p_step_id=...)` → `select public.mark_step_complete(p_step_id => %s)`."""
+    """`call("mark_step_complete", p_step_id=...)` → `select public.mark_step_complete(p_step_id => %s)`,
+    as `service_role`, in one round trip that leaves no state on the connection (`Database.query`)."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -46,8 +47,7 @@ class PsycopgRpc:
             sql.SQL(", ").join(sql.SQL("{} => {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in params),
         )
         try:
-            with self.db.service() as conn:
-                return conn.execute(query, params).fetchone()["result"]
+            return self.db.query(query.as_string(), params)[0]["result"]
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(str(exc)) from exc
         except psycopg.Error as exc:
