@@ -1,7 +1,8 @@
 """Apply supabase/migrations/*.sql to DATABASE_URL the way the Supabase CLI does.
 
 Each file `<14-digit version>_<name>.sql` runs in its own transaction, in version order, under
-an advisory lock (two migrators never interleave), and is recorded in
+a transaction-scoped advisory lock (two migrators never apply the same file; no session state,
+so it works through a transaction pooler such as Supavisor or PgBouncer), and is recorded in
 `supabase_migrations.schema_migrations (version, name, statements)` — the table `supabase db
 push` reads — so a database migrated here and later by the CLI agree on what is applied.
 
@@ -77,42 +78,55 @@ def applied_versions(conn: psycopg.Connection) -> set[str]:
     return {r[0] for r in rows}
 
 
+def _connect(url: str) -> psycopg.Connection:
+    """A tool connection that works through a transaction pooler: autocommit, no server-side
+    prepared statements, and nothing set at session level."""
+    return psycopg.connect(url, autocommit=True, prepare_threshold=None, application_name="partnerseq-migrate")
+
+
+def _is_applied(conn: psycopg.Connection, version: str) -> bool:
+    row = conn.execute("select 1 from supabase_migrations.schema_migrations where version = %s", (version,))
+    return row.fetchone() is not None
+
+
 def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """Apply every pending migration; returns those applied (empty when up to date)."""
+    """Apply every pending migration; returns those applied (empty when up to date).
+
+    No session state, so it runs through a transaction pooler (Supavisor, PgBouncer) too: each
+    migration's transaction first takes the migrator's advisory lock for that transaction only
+    (`pg_advisory_xact_lock`), then checks again whether that version is applied: a second
+    migrator waits, sees it recorded and skips it, so each migration is applied once."""
     migrations = discover(directory)
     done: list[Migration] = []
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
-        try:
+    with _connect(url) as conn:
+        with conn.transaction():
+            conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_KEY,))
             conn.execute(TRACKING_DDL)
             applied = applied_versions(conn)
-            for m in migrations:
-                if m.version in applied:
+        for m in migrations:
+            if m.version in applied:
+                continue
+            started = time.monotonic()
+            with conn.transaction():
+                conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+                if _is_applied(conn, m.version):  # another migrator applied it meanwhile
                     continue
-                started = time.monotonic()
-                with conn.transaction():
-                    conn.execute(m.sql)
-                    conn.execute(
-                        "insert into supabase_migrations.schema_migrations (version, name, statements)"
-                        " values (%s, %s, %s)",
-                        (m.version, m.name, [m.sql]),
-                    )
-                log.info("applied %s_%s (%.0f ms)", m.version, m.name, (time.monotonic() - started) * 1000)
-                done.append(m)
-        finally:
-            conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+                conn.execute(m.sql)
+                conn.execute(
+                    "insert into supabase_migrations.schema_migrations (version, name, statements) values (%s, %s, %s)",
+                    (m.version, m.name, [m.sql]),
+                )
+            log.info("applied %s_%s (%.0f ms)", m.version, m.name, (time.monotonic() - started) * 1000)
+            done.append(m)
     return done
 
 
 def rollback(url: str) -> None:
-    """Remove the whole feature set (supabase/rollback.sql) in one transaction."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
-        try:
-            with conn.transaction():
-                conn.execute(ROLLBACK_SQL.read_text())
-        finally:
-            conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+    """Remove the whole feature set (supabase/rollback.sql) in one transaction, under the
+    migrator's transaction-scoped advisory lock."""
+    with _connect(url) as conn, conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        conn.execute(ROLLBACK_SQL.read_text())
 
 
 def seed(url: str, path: Path = SEED_SQL) -> None:
@@ -141,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("DATABASE_URL is not set (pass --database-url or set it in .env)")
     try:
         if args.command == "status":
-            with psycopg.connect(args.database_url) as conn:
+            with _connect(args.database_url) as conn:
                 applied = applied_versions(conn)
             for m in discover():
                 print(f"{'applied' if m.version in applied else 'pending'}  {m.path.name}")
