@@ -6,27 +6,41 @@ import logging
 import os
 
 from dotenv import load_dotenv
-from flask import Flask, jsonify
+from flask import Flask, abort, jsonify, request
 
-from .config import Config
+from .config import Config, ConfigError, supabase_defaults, validate
 from .db import Database, DatabaseUnavailable
 from .rpc import RpcError, make_rpc
 
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the application. `config` defaults to `Config()` read from the environment
-    (`.env` included); tests pass a `TestConfig(...)`."""
+    (`.env` included); tests pass a `TestConfig(...)`. A missing, weak or malformed setting
+    stops here with a ConfigError naming it."""
     load_dotenv(override=False)
     if config is None:
         config = Config()
     app = Flask(__name__, template_folder="pages/templates")
     app.config.from_object(config)
-    if not app.config.get("SECRET_KEY"):
+    session_key_missing = not app.config.get("SECRET_KEY")  # its own setting: never the JWT secret
+    if session_key_missing:
         app.config["SECRET_KEY"] = os.urandom(32)  # sessions (CSRF) then last as long as the process
+    supabase_defaults(app.config)
+    validate(app.config)
     supabase_http = bool(app.config.get("SUPABASE_URL") and app.config.get("SUPABASE_SERVICE_ROLE_KEY"))
     if not app.config.get("DATABASE_URL") and not supabase_http:
-        raise RuntimeError("set DATABASE_URL, or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY (see .env.example)")
+        raise ConfigError("set DATABASE_URL, or SUPABASE_URL and SUPABASE_SECRET_KEY (see .env.example)")
+    if not app.config.get("DATABASE_URL") and not app.config.get("WEBHOOKS_ONLY"):
+        raise ConfigError(
+            "the pages (/student/progress, /admin/dashboard) read the database as the signed-in user and need "
+            "DATABASE_URL (on Supabase: the pooler connection string); set it, or set WEBHOOKS_ONLY=1 to serve "
+            "only the partner webhooks over SUPABASE_URL"
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if session_key_missing and not app.config.get("WEBHOOKS_ONLY"):
+        logging.getLogger(__name__).warning(
+            "SECRET_KEY is not set: a random one is used, so forms fail across processes and restarts; set it"
+        )
 
     app.extensions["db"] = (
         Database(app.config["DATABASE_URL"], max_size=app.config["DB_POOL_MAX"], timeout=app.config["DB_TIMEOUT"])
@@ -35,6 +49,17 @@ def create_app(config: Config | None = None) -> Flask:
     )
 
     app.extensions["rpc"] = make_rpc(app.config, app.extensions["db"])
+
+    from . import auth
+
+    app.extensions["jwks"] = auth.KeySet.from_config(app.config)  # asymmetric JWT signing keys, if any
+
+    if app.config.get("WEBHOOKS_ONLY"):
+
+        @app.before_request
+        def _webhooks_only():
+            if not (request.path.startswith("/api/webhooks/") or request.path == "/healthz"):
+                abort(404, description="This deployment serves the partner webhooks only (WEBHOOKS_ONLY is set).")
 
     from . import pages, webhooks
     from .cli import register_commands

@@ -26,9 +26,38 @@ def webhook_secrets_from_env(environ=os.environ) -> dict[str, list[str]]:
     return secrets
 
 
+def _flag(name: str) -> bool:
+    return (_env(name) or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing, weak or malformed: start-up stops with a message naming it."""
+
+
+def _seconds(name: str, default: float) -> float:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ConfigError(f"{name} must be a number of seconds >= 0 (got {value!r})")
+    return seconds
+
+
+MIN_JWT_SECRET_BYTES = 32
+
+
 class Config:
     """Production settings, read from the environment when instantiated; nothing insecure by
-    default. Keyword arguments override (tests, `make run`)."""
+    default. Keyword arguments override (tests, `make run`).
+
+    Sign-in (pages): access tokens are verified with SUPABASE_JWT_SECRET (HS256, the legacy
+    shared secret) and/or the project's public keys (ES256/RS256, from SUPABASE_JWKS_FILE, else
+    SUPABASE_JWKS_URL, which defaults to `<SUPABASE_URL>/auth/v1/.well-known/jwks.json`).
+    `iss` must be SUPABASE_JWT_ISSUER (default `<SUPABASE_URL>/auth/v1`) when that is known."""
 
     TESTING = False
     DEV_LOGIN = False  # the development sign-in page (lists demo users): local runs only
@@ -38,16 +67,46 @@ class Config:
         self.DATABASE_URL = _env("DATABASE_URL")
         self.SITE_URL = _env("SITE_URL", "http://127.0.0.1:5000")
         self.SUPABASE_URL = _env("SUPABASE_URL")
-        self.SUPABASE_SERVICE_ROLE_KEY = _env("SUPABASE_SERVICE_ROLE_KEY")
+        # the HTTP transport's key: a secret API key (sb_secret_...) or the legacy service_role JWT
+        self.SUPABASE_SERVICE_ROLE_KEY = _env("SUPABASE_SERVICE_ROLE_KEY") or _env("SUPABASE_SECRET_KEY")
         self.SUPABASE_JWT_SECRET = _env("SUPABASE_JWT_SECRET")
+        self.SUPABASE_JWT_ISSUER = _env("SUPABASE_JWT_ISSUER")  # default: <SUPABASE_URL>/auth/v1
+        self.SUPABASE_JWKS_URL = _env("SUPABASE_JWKS_URL")  # default: <SUPABASE_URL>/auth/v1/.well-known/jwks.json
+        self.SUPABASE_JWKS_FILE = _env("SUPABASE_JWKS_FILE")  # offline: a JWKS JSON file (wins over the URL)
+        # the JWKS is refetched when older than the TTL; an unknown `kid` refetches it at most once
+        # per MIN_REFRESH seconds (garbage kids cannot make us hammer the endpoint)
+        self.SUPABASE_JWKS_CACHE_TTL = _seconds("SUPABASE_JWKS_CACHE_TTL", 600)
+        self.SUPABASE_JWKS_MIN_REFRESH = _seconds("SUPABASE_JWKS_MIN_REFRESH", 30)
+        self.SUPABASE_AUTH_COOKIE = _env("SUPABASE_AUTH_COOKIE")  # default: sb-<project-ref>-auth-token
+        self.WEBHOOKS_ONLY = _flag("WEBHOOKS_ONLY")
         self.SMTP_URL = _env("SMTP_URL")
         self.MAIL_FROM = _env("MAIL_FROM", "Training Team <no-reply@example.org>")
-        self.SECRET_KEY = _env("SECRET_KEY") or _env("SUPABASE_JWT_SECRET")
+        self.SECRET_KEY = _env("SECRET_KEY")
         self.DB_POOL_MAX = int(_env("DB_POOL_MAX", "10"))
         self.DB_TIMEOUT = float(_env("DB_TIMEOUT", "5"))
         self.PARTNER_WEBHOOK_SECRETS = webhook_secrets_from_env()
         for key, value in overrides.items():
             setattr(self, key, value)
+
+
+def supabase_defaults(config) -> None:
+    """Fill the settings derived from SUPABASE_URL (issuer, JWKS URL) in a Flask config."""
+    url = (config.get("SUPABASE_URL") or "").rstrip("/")
+    if url:
+        config.setdefault("SUPABASE_JWT_ISSUER", None)
+        config.setdefault("SUPABASE_JWKS_URL", None)
+        config["SUPABASE_JWT_ISSUER"] = config["SUPABASE_JWT_ISSUER"] or f"{url}/auth/v1"
+        config["SUPABASE_JWKS_URL"] = config["SUPABASE_JWKS_URL"] or f"{url}/auth/v1/.well-known/jwks.json"
+
+
+def validate(config) -> None:
+    """Stop start-up on a weak or malformed setting, naming it (ConfigError)."""
+    secret = config.get("SUPABASE_JWT_SECRET")
+    if secret and len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+        raise ConfigError(
+            f"SUPABASE_JWT_SECRET is too short ({len(secret.encode())} bytes): it must be at least "
+            f"{MIN_JWT_SECRET_BYTES} bytes (Supabase: Settings -> API -> JWT Secret)"
+        )
 
 
 class DevelopmentConfig(Config):

@@ -1,8 +1,9 @@
 """Calling the SQL functions: one statement per call, through one of two transports.
 
 - `PsycopgRpc` (default): a direct connection pool (`DATABASE_URL`), acting as `service_role`.
-- `SupabaseRpc`: supabase-py's `rpc()` over Supabase's HTTP API (PostgREST), selected when
-  `SUPABASE_URL` and `SUPABASE_SERVICE_ROLE_KEY` are set, for deployments that only reach that.
+- `SupabaseRpc`: supabase-py's PostgREST client over Supabase's HTTP API (`/rest/v1/rpc/...`),
+  selected when `SUPABASE_URL` and a server key (`SUPABASE_SECRET_KEY`, an `sb_secret_...` API key,
+  or the legacy service_role JWT in `SUPABASE_SERVICE_ROLE_KEY`) are set.
 
 Both raise `RpcError(sqlstate, message)` for errors the SQL raised, and `DatabaseUnavailable`
 when the database cannot be reached.
@@ -17,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from .config import ConfigError
 from .db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -55,12 +57,23 @@ class PsycopgRpc:
 
 
 class SupabaseRpc:
-    """The same calls through supabase-py (`POST {SUPABASE_URL}/rest/v1/rpc/<function>`)."""
+    """The same calls over Supabase's HTTP API: `POST {SUPABASE_URL}/rest/v1/rpc/<function>` with
+    the parameters as a JSON object, through supabase-py's PostgREST client.
+
+    The key goes in the `apikey` header. A legacy service_role key is a JWT and also goes in
+    `Authorization: Bearer` (PostgREST takes the role from it). A secret API key (`sb_secret_...`)
+    is not a JWT: Supabase's gateway swaps it for a service_role token, and PostgREST would reject
+    it as a bearer token (PGRST301) — so no Authorization header is sent with it. (supabase-py's
+    `create_client` puts any key in both headers, hence the client is built here.)"""
 
     def __init__(self, url: str, service_role_key: str):
-        from supabase import create_client
+        from postgrest import SyncPostgrestClient
 
-        self.client = create_client(url, service_role_key)
+        self.headers = api_key_headers(service_role_key)
+        self.client = SyncPostgrestClient(
+            url.rstrip("/") + "/rest/v1",
+            headers={"Accept": "application/json", "Content-Type": "application/json", **self.headers},
+        )
 
     def call(self, function: str, **params: Any) -> Any:
         import httpx
@@ -76,9 +89,27 @@ class SupabaseRpc:
             raise DatabaseUnavailable(str(exc)) from exc
 
 
+_JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
+def api_key_headers(key: str) -> dict[str, str]:
+    """Request headers for a Supabase server key: `apikey` always; `Authorization: Bearer` only
+    for a JWT (the legacy service_role key), never for an `sb_secret_...` key. ConfigError for a
+    key that is neither (e.g. a publishable key, which cannot call service functions)."""
+    key = key.strip()
+    if key.startswith("sb_secret_"):
+        return {"apikey": key}
+    if _JWT.match(key):
+        return {"apikey": key, "Authorization": f"Bearer {key}"}
+    raise ConfigError(
+        "SUPABASE_SECRET_KEY / SUPABASE_SERVICE_ROLE_KEY must be a secret API key (sb_secret_...) "
+        "or the legacy service_role key (a JWT)"
+    )
+
+
 def make_rpc(config, db: Database | None):
-    """The transport the configuration asks for: Supabase's HTTP API when SUPABASE_URL and
-    SUPABASE_SERVICE_ROLE_KEY are set, else the direct pool."""
+    """The transport the configuration asks for: Supabase's HTTP API when SUPABASE_URL and a
+    server key (SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY) are set, else the direct pool."""
     if config.get("SUPABASE_URL") and config.get("SUPABASE_SERVICE_ROLE_KEY"):
         return SupabaseRpc(config["SUPABASE_URL"], config["SUPABASE_SERVICE_ROLE_KEY"])
     return PsycopgRpc(db)

@@ -18,7 +18,8 @@ ADA = "00000000-0000-4000-a000-000000000011"
 
 def bearer(user_id, secret=JWT_SECRET, ttl=3600):
     now = int(time.time())
-    token = jwt.encode({"sub": user_id, "role": "authenticated", "exp": now + ttl, "iat": now}, secret, "HS256")
+    claims = {"sub": user_id, "role": "authenticated", "aud": "authenticated", "exp": now + ttl, "iat": now}
+    token = jwt.encode(claims, secret, "HS256")
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -1,7 +1,11 @@
-"""The `supabase` RPC transport (supabase-py `rpc()` over Supabase's HTTP API).
+"""The `supabase` RPC transport (supabase-py's PostgREST client over Supabase's HTTP API).
 
 No PostgREST server can run here, so this checks the HTTP contract: a real HTTP server on
 loopback plays PostgREST, records exactly what the app sends, and answers as PostgREST does.
+Both kinds of server key: the legacy service_role JWT (`apikey` + `Authorization: Bearer`) and
+the new secret API key `sb_secret_...` (`apikey` only: it is not a JWT, PostgREST would refuse
+it as a bearer token). Without DATABASE_URL the pages cannot run: start-up says so, unless
+WEBHOOKS_ONLY is set, and then the pages are a 404 that says why.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from glue import create_app
-from glue.config import TestConfig
+from glue.config import Config, ConfigError, TestConfig
 from glue.rpc import SupabaseRpc
 from tests.py.conftest import SECRETS, event, sign, webhook_secrets
 
 SERVICE_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJl"
+SECRET_KEY = "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz"
 
 
 class FakePostgrest:
@@ -53,7 +58,7 @@ class FakePostgrest:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
     def close(self):
         self.server.shutdown()
@@ -111,6 +116,7 @@ def test_the_webhook_endpoint_runs_through_the_supabase_transport(postgrest):
             SUPABASE_URL=postgrest.url,
             SUPABASE_SERVICE_ROLE_KEY=SERVICE_KEY,
             PARTNER_WEBHOOK_SECRETS=webhook_secrets(),
+            WEBHOOKS_ONLY=True,
         )
     )
     body = event("course.completed", external_enrollment_id="HSI-9")
@@ -134,9 +140,68 @@ def test_postgrest_unable_to_reach_the_database_is_a_503(postgrest):
             SUPABASE_URL=postgrest.url,
             SUPABASE_SERVICE_ROLE_KEY=SERVICE_KEY,
             PARTNER_WEBHOOK_SECRETS=webhook_secrets(),
+            WEBHOOKS_ONLY=True,
         )
     )
     body = event("course.completed", external_enrollment_id="HSI-9")
     r = app.test_client().post("/api/webhooks/partners/hsi", data=body, headers=sign(body, SECRETS["hsi"]))
     assert r.status_code == 503
     assert app.test_client().get("/healthz").status_code == 503
+
+
+def test_a_secret_api_key_goes_in_apikey_only_never_as_a_bearer_token(postgrest):
+    postgrest.responses["get_partner_slugs"] = (200, ["hsi"])
+    assert SupabaseRpc(postgrest.url, SECRET_KEY).call("get_partner_slugs") == ["hsi"]
+    (request,) = postgrest.requests
+    assert request["path"] == "/rest/v1/rpc/get_partner_slugs"
+    assert request["headers"]["apikey"] == SECRET_KEY
+    assert "authorization" not in request["headers"]
+
+
+def test_the_webhook_endpoint_runs_with_a_secret_api_key_from_supabase_secret_key(postgrest, monkeypatch):
+    """SUPABASE_SECRET_KEY (the name Supabase's dashboard uses) is read like SUPABASE_SERVICE_ROLE_KEY."""
+    postgrest.responses["get_partner_slugs"] = (200, ["careersafe", "certiport", "hsi", "jri", "milady"])
+    postgrest.responses["receive_partner_event"] = (200, {"status": "processed", "event_id": 8})
+    monkeypatch.delenv("SUPABASE_SERVICE_ROLE_KEY", raising=False)
+    monkeypatch.setenv("SUPABASE_SECRET_KEY", SECRET_KEY)
+    assert Config().SUPABASE_SERVICE_ROLE_KEY == SECRET_KEY
+    app = create_app(
+        TestConfig(
+            DATABASE_URL=None, SUPABASE_URL=postgrest.url, PARTNER_WEBHOOK_SECRETS=webhook_secrets(), WEBHOOKS_ONLY=True
+        )
+    )
+    body = event("course.completed", external_enrollment_id="HSI-9")
+    r = app.test_client().post("/api/webhooks/partners/hsi", data=body, headers=sign(body, SECRETS["hsi"]))
+    assert (r.status_code, r.get_json()) == (200, {"status": "processed", "event_id": 8})
+    assert [req["headers"]["apikey"] for req in postgrest.requests] == [SECRET_KEY, SECRET_KEY]
+    assert not any("authorization" in req["headers"] for req in postgrest.requests)
+
+
+@pytest.mark.parametrize("key", ["sb_publishable_abc123", "not a key", "eyJonly.two"])
+def test_a_key_that_is_neither_secret_nor_a_jwt_stops_start_up(postgrest, key):
+    with pytest.raises(ConfigError, match="SUPABASE_SECRET_KEY"):
+        create_app(
+            TestConfig(DATABASE_URL=None, SUPABASE_URL=postgrest.url, SUPABASE_SERVICE_ROLE_KEY=key, WEBHOOKS_ONLY=True)
+        )
+
+
+def test_without_database_url_start_up_names_it_and_the_way_to_run_webhooks_only(postgrest):
+    """The pages read the database as the signed-in user; over the HTTP transport they would 500."""
+    with pytest.raises(ConfigError) as raised:
+        create_app(TestConfig(DATABASE_URL=None, SUPABASE_URL=postgrest.url, SUPABASE_SERVICE_ROLE_KEY=SECRET_KEY))
+    assert "DATABASE_URL" in str(raised.value) and "WEBHOOKS_ONLY" in str(raised.value)
+
+
+def test_webhooks_only_serves_webhooks_and_health_and_says_why_the_pages_are_absent(postgrest):
+    postgrest.responses["get_partner_slugs"] = (200, ["hsi"])
+    app = create_app(
+        TestConfig(
+            DATABASE_URL=None, SUPABASE_URL=postgrest.url, SUPABASE_SERVICE_ROLE_KEY=SECRET_KEY, WEBHOOKS_ONLY=True
+        )
+    )
+    client = app.test_client()
+    for path in ("/student/progress", "/admin/dashboard", "/login", "/"):
+        r = client.get(path)
+        assert r.status_code == 404, path
+        assert "partner webhooks only" in r.get_data(as_text=True)
+    assert client.get("/healthz").status_code == 200
