@@ -22,6 +22,53 @@ REPO = Path(__file__).resolve().parents[2]
 # the browser fixtures (browser, live_app, open_page, loopback_site): one session-wide browser
 pytest_plugins = ["tests.py.browser"]
 
+# The pooled pass (`pytest --pooled`): the app, the worker and the migrator reach the database
+# through a real PgBouncer in transaction mode, the app logging in as a demoted role (like
+# Supabase's `postgres`: no superuser, member of anon/authenticated/service_role).
+POOLED_APP_ROLE = "pooled_app"
+_DIRECT_URL: dict[str, str] = {}  # pooled URL -> the direct superuser URL of the same database
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--pooled",
+        action="store_true",
+        help="run the app, worker and migrations through PgBouncer (pool_mode=transaction) as a demoted role",
+    )
+
+
+def direct_url(url: str) -> str:
+    """The direct superuser URL of the database `url` names (itself when it is not pooled)."""
+    return _DIRECT_URL.get(url, url)
+
+
+@pytest.fixture(scope="session")
+def pooled(request) -> bool:
+    """True in the pooled pass (`--pooled`)."""
+    return bool(request.config.getoption("--pooled"))
+
+
+@pytest.fixture(scope="session")
+def pooled_app_role(pg_cluster, migrated_template) -> str:
+    """A login role without superuser powers, as Supabase's `postgres`: createdb createrole
+    bypassrls, member of the API roles (which the migrations create)."""
+    with _admin(pg_cluster) as conn:
+        conn.execute(
+            f"do $$ begin if not exists (select from pg_roles where rolname = '{POOLED_APP_ROLE}') then"
+            f" create role {POOLED_APP_ROLE} login nosuperuser createdb createrole bypassrls noinherit; end if; end $$"
+        )
+        conn.execute(f"grant anon, authenticated, service_role to {POOLED_APP_ROLE}")
+    return POOLED_APP_ROLE
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(pg_cluster):
+    """A real PgBouncer 1.18, pool_mode=transaction, default_pool_size 4, in front of the cluster."""
+    from tests.py.pooler import PgBouncer
+
+    with PgBouncer(pg_cluster.port, ["postgres", POOLED_APP_ROLE], pool_size=4) as bouncer:
+        yield bouncer
+
 
 @pytest.fixture(scope="session")
 def pg_cluster():
@@ -80,17 +127,34 @@ class FreshDatabase:
 
 
 @pytest.fixture
-def fresh_db(pg_cluster):
-    """Factory: `fresh_db(template)` returns the URL of a new database cloned from template."""
+def fresh_db(pg_cluster, request, pooled):
+    """Factory: `fresh_db(template)` returns the URL of a new database cloned from template
+    (in the pooled pass: that database through PgBouncer, as the superuser)."""
     factory = FreshDatabase(pg_cluster)
-    yield factory
+    if not pooled:
+        yield factory
+    else:
+        bouncer = request.getfixturevalue("pgbouncer")
+
+        def through_pooler(template: str = "template1") -> str:
+            url = bouncer.route(factory(template), "postgres")
+            _DIRECT_URL[url] = factory.cluster.url(factory.names[-1])
+            return url
+
+        yield through_pooler
     factory.drop_all()
 
 
 @pytest.fixture
-def db_url(fresh_db, seeded_template) -> str:
-    """URL of a new database with migrations and seed, owned by this test alone."""
-    return fresh_db(seeded_template)
+def db_url(fresh_db, seeded_template, request, pooled) -> str:
+    """URL of a new database with migrations and seed, owned by this test alone (in the pooled
+    pass: through PgBouncer, logging in as the demoted app role)."""
+    url = fresh_db(seeded_template)
+    if not pooled:
+        return url
+    app_url = request.getfixturevalue("pgbouncer").route(url, request.getfixturevalue("pooled_app_role"))
+    _DIRECT_URL[app_url] = direct_url(url)
+    return app_url
 
 
 # --- partner webhooks ------------------------------------------------------------------------
@@ -158,8 +222,9 @@ def post(client):
 
 @pytest.fixture
 def sql(db_url):
-    """`sql(query, *params)` → list of dict rows, as the superuser, autocommit."""
-    conn = psycopg.connect(db_url, autocommit=True, row_factory=dict_row)
+    """`sql(query, *params)` → list of dict rows, as the superuser, autocommit, direct (never
+    through the pooler: tests may set session state here)."""
+    conn = psycopg.connect(direct_url(db_url), autocommit=True, row_factory=dict_row)
 
     def run(query, *params):
         cur = conn.execute(query, params)

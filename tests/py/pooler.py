@@ -6,7 +6,8 @@ statement, a session advisory lock) would surface in another client's transactio
 Started like the test cluster: in a temporary folder, on a free 127.0.0.1 port, as the `postgres`
 system user (through setpriv) when the tests run as root; `auth_type = trust` with a userlist
 naming the logins it accepts. `default_pool_size` is small (4) so that clients share server
-connections.
+connections, and `server_round_robin = 1` hands a client's consecutive transactions to different
+server connections whenever several are open, so a leak shows up instead of hiding behind reuse.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ auth_file = {self.base / "userlist.txt"}
 admin_users = postgres
 pool_mode = transaction
 default_pool_size = {self.pool_size}
+server_round_robin = 1
 min_pool_size = 0
 reserve_pool_size = 0
 max_client_conn = 2000
