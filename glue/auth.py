@@ -136,6 +136,18 @@ def token_from_request() -> str | None:
     return tokens[0] if tokens else None
 
 
+def clear_session_cookies(response) -> None:
+    """Sign out here: expire `sb-access-token` and every @supabase/ssr session cookie (and chunk)
+    this request carried. (A cookie set for a parent domain by another site can only be cleared
+    there.)"""
+    response.delete_cookie(COOKIE)
+    name = session_cookie_name(current_app.config)
+    for cookie in request.cookies.keys():
+        match = _SSR_COOKIE.match(cookie)
+        if match and (name is None or match.group(1) == name):
+            response.delete_cookie(cookie)
+
+
 # --- the project's public keys -----------------------------------------------------------------
 
 

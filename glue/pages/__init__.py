@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, Response, abort, current_app, g, make_response, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from ..auth import COOKIE, check_csrf, csrf_token, login_required, mint
+from ..auth import COOKIE, check_csrf, clear_session_cookies, csrf_token, login_required, mint
 from ..db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def logout():
     """Forget the session cookie."""
     check_csrf()
     response = redirect(url_for("pages.login"))
-    response.delete_cookie(COOKIE)
+    clear_session_cookies(response)  # ours and Supabase's session cookies
     return response
 
 

@@ -503,3 +503,20 @@ def test_the_student_page_through_a_chunked_ssr_cookie_with_an_es256_token(db_ur
         assert client.get("/student/progress").status_code == 401
     finally:
         app.extensions["db"].close()
+
+
+def test_signing_out_expires_the_supabase_session_cookies_too(client, jwks):
+    parts = chunks(session_value(es256(claims(jwks.url)), pad_user=4000))
+    for i, part in enumerate(parts):
+        client.set_cookie(f"sb-127-auth-token.{i}", part)
+    client.set_cookie("sb-access-token", es256(claims(jwks.url)))
+    client.set_cookie("sb-127-auth-token-code-verifier", "pkce")  # not a session cookie: left alone
+    assert get(client).status_code == 200
+    with client.session_transaction() as session:
+        session["csrf"] = "csrf-token-for-the-test"
+    r = client.post("/logout", data={"csrf_token": "csrf-token-for-the-test"})
+    assert r.status_code == 302
+    expired = {c.split("=", 1)[0] for c in r.headers.getlist("Set-Cookie") if "Max-Age=0" in c}
+    assert expired == {"sb-access-token"} | {f"sb-127-auth-token.{i}" for i in range(len(parts))}
+    assert_signed_out(get(client), "Please sign in")
+    assert client.get_cookie("sb-127-auth-token-code-verifier") is not None
