@@ -51,7 +51,7 @@ def index():
 @bp.get("/login")
 def login():
     """The sign-in page. Locally (DEV_LOGIN) it lists the demo users; in production users sign in
-    through the organisation's Supabase Auth, which sets the sb-access-token cookie."""
+    through the organisation's Supabase Auth, whose session cookie (or sb-access-token) is read."""
     return render_template("login.html", reason=None, demo_users=demo_users(), next=request.args.get("next", ""))
 
 
