@@ -57,11 +57,28 @@ drop function if exists public.monitor_queues();
 -- auth.users, which is GoTrue's on Supabase); auth.users and its rows stay.
 drop function if exists private.tg_users__sync_profile() cascade;
 
+-- The definer bodies moved to private by 20261202200000_security_advisor (private.admin_*,
+-- private.monitor_*, private.refresh_monitoring, private.verify_certificate), the queue and
+-- snapshot policies and anon's usage on private go with their schemas below.
 drop schema if exists private cascade;
 drop schema if exists queue cascade;
+
+-- Default privileges of the migrating role, as before 20261202200000_security_advisor:
+-- PostgreSQL's own default (EXECUTE for PUBLIC) and, on a Supabase project, the platform's
+-- defaults in public for the API roles.
+alter default privileges grant execute on functions to public;
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_roles where rolname = 'supabase_admin') then
+    alter default privileges in schema public grant execute on functions to anon, authenticated;
+    alter default privileges in schema public grant all on sequences to anon, authenticated;
+  end if;
+end
+$$;
 
 delete from supabase_migrations.schema_migrations where version in (
   '20261122000100', '20261122000200', '20261122000300', '20261122000400',
   '20261122000500', '20261122000600', '20261122000700',
-  '20261122034309', '20261202100000'
+  '20261122034309', '20261202100000',
+  '20261202200000'
 );

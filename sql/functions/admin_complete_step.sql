@@ -1,6 +1,8 @@
 -- Admin override: complete an in-progress or failed step by hand (e.g. the partner confirmed by
 -- phone), optionally recording the partner's enrollment id, then advance.
-create or replace function public.admin_complete_step(
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.admin_complete_step below is its security invoker entry point.
+create or replace function private.admin_complete_step(
   p_step_id uuid, p_reason text, p_external_enrollment_id text default null)
 returns uuid
 language plpgsql
@@ -13,6 +15,22 @@ begin
   perform private.record_admin_action('complete_step', p_step_id::text, p_reason);
   return private.complete_step(p_step_id, p_external_enrollment_id, array['in_progress', 'failed']);
 end
+$$;
+comment on function private.admin_complete_step(uuid, text, text) is 'Body of public.admin_complete_step (security definer, outside the exposed schema): Admin override: in_progress|failed -> completed, then advance; returns the next step id or null. 42501, PS002, PS003, PS005, PS007.';
+revoke all on function private.admin_complete_step(uuid, text, text) from public, anon, authenticated;
+grant execute on function private.admin_complete_step(uuid, text, text) to authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/admin_complete_step): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.admin_complete_step(
+  p_step_id uuid, p_reason text, p_external_enrollment_id text default null)
+returns uuid
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.admin_complete_step(p_step_id, p_reason, p_external_enrollment_id)
 $$;
 comment on function public.admin_complete_step(uuid, text, text) is 'Admin override: in_progress|failed -> completed, then advance; returns the next step id or null. 42501, PS002, PS003, PS005, PS007.';
 revoke all on function public.admin_complete_step(uuid, text, text) from public, anon, authenticated;

@@ -1,6 +1,8 @@
 -- Admin override: mark an in-progress step failed (the reason becomes its error message).
 -- The enrollment stays blocked there until an admin retries, skips or completes the step.
-create or replace function public.admin_fail_step(p_step_id uuid, p_reason text)
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.admin_fail_step below is its security invoker entry point.
+create or replace function private.admin_fail_step(p_step_id uuid, p_reason text)
 returns void
 language plpgsql
 volatile
@@ -20,6 +22,21 @@ begin
   update public.enrollment_steps set status = 'failed', error_message = btrim(p_reason)
     where id = p_step_id;
 end
+$$;
+comment on function private.admin_fail_step(uuid, text) is 'Body of public.admin_fail_step (security definer, outside the exposed schema): Admin override: in_progress -> failed, audited with the acting user and reason. 42501 non-admin, PS002, PS003, PS007.';
+revoke all on function private.admin_fail_step(uuid, text) from public, anon, authenticated;
+grant execute on function private.admin_fail_step(uuid, text) to authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/admin_fail_step): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.admin_fail_step(p_step_id uuid, p_reason text)
+returns void
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.admin_fail_step(p_step_id, p_reason)
 $$;
 comment on function public.admin_fail_step(uuid, text) is 'Admin override: in_progress -> failed, audited with the acting user and reason. 42501 non-admin, PS002, PS003, PS007.';
 revoke all on function public.admin_fail_step(uuid, text) from public, anon, authenticated;

@@ -1,5 +1,7 @@
 -- Admin override: put a failed step back in progress (a fresh start at that partner).
-create or replace function public.admin_retry_step(p_step_id uuid, p_reason text)
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.admin_retry_step below is its security invoker entry point.
+create or replace function private.admin_retry_step(p_step_id uuid, p_reason text)
 returns uuid
 language plpgsql
 volatile
@@ -21,6 +23,21 @@ begin
     where id = p_step_id;
   return p_step_id;
 end
+$$;
+comment on function private.admin_retry_step(uuid, text) is 'Body of public.admin_retry_step (security definer, outside the exposed schema): Admin override: failed -> in_progress (restarted now); returns the step id. 42501, PS002, PS003, PS007.';
+revoke all on function private.admin_retry_step(uuid, text) from public, anon, authenticated;
+grant execute on function private.admin_retry_step(uuid, text) to authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/admin_retry_step): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.admin_retry_step(p_step_id uuid, p_reason text)
+returns uuid
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.admin_retry_step(p_step_id, p_reason)
 $$;
 comment on function public.admin_retry_step(uuid, text) is 'Admin override: failed -> in_progress (restarted now); returns the step id. 42501, PS002, PS003, PS007.';
 revoke all on function public.admin_retry_step(uuid, text) from public, anon, authenticated;

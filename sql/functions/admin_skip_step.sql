@@ -1,6 +1,8 @@
 -- Admin override: skip a step that is pending, in progress or failed, then advance. Returns the
 -- step now in progress (or null).
-create or replace function public.admin_skip_step(p_step_id uuid, p_reason text)
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.admin_skip_step below is its security invoker entry point.
+create or replace function private.admin_skip_step(p_step_id uuid, p_reason text)
 returns uuid
 language plpgsql
 volatile
@@ -20,6 +22,21 @@ begin
   update public.enrollment_steps set status = 'skipped' where id = p_step_id;
   return public.advance_to_next_step(v_step.enrollment_id);
 end
+$$;
+comment on function private.admin_skip_step(uuid, text) is 'Body of public.admin_skip_step (security definer, outside the exposed schema): Admin override: pending|in_progress|failed -> skipped, then advance; returns the in-progress step or null. 42501, PS002, PS003, PS007.';
+revoke all on function private.admin_skip_step(uuid, text) from public, anon, authenticated;
+grant execute on function private.admin_skip_step(uuid, text) to authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/admin_skip_step): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.admin_skip_step(p_step_id uuid, p_reason text)
+returns uuid
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.admin_skip_step(p_step_id, p_reason)
 $$;
 comment on function public.admin_skip_step(uuid, text) is 'Admin override: pending|in_progress|failed -> skipped, then advance; returns the in-progress step or null. 42501, PS002, PS003, PS007.';
 revoke all on function public.admin_skip_step(uuid, text) from public, anon, authenticated;

@@ -1,7 +1,9 @@
 -- Where students slow down: per partner, median and 90th-percentile days in step (completed in
 -- the last year), how many are in progress, stuck (> 7 days) and over the partner's SLA
 -- (expected_days), from the snapshot.
-create or replace function public.monitor_bottlenecks()
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.monitor_bottlenecks below is its security invoker entry point.
+create or replace function private.monitor_bottlenecks()
 returns table (provider_slug text, provider_name text, expected_days integer, median_days numeric, p90_days numeric,
                completed integer, in_progress integer, stuck integer, sla_breaches integer)
 language plpgsql
@@ -23,6 +25,22 @@ begin
   order by coalesce((x ->> 'sla_breaches')::integer, 0) desc, v.slug;
 end
 $$;
+comment on function private.monitor_bottlenecks() is 'Body of public.monitor_bottlenecks (security definer, outside the exposed schema): Per partner: median/p90 days in step, in progress, stuck and SLA breaches (snapshot), worst first. Admins only.';
+revoke all on function private.monitor_bottlenecks() from public, anon, authenticated;
+grant execute on function private.monitor_bottlenecks() to authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/monitor_bottlenecks): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.monitor_bottlenecks()
+returns table (provider_slug text, provider_name text, expected_days integer, median_days numeric, p90_days numeric,
+               completed integer, in_progress integer, stuck integer, sla_breaches integer)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select * from private.monitor_bottlenecks()
+$$;
 comment on function public.monitor_bottlenecks() is 'Per partner: median/p90 days in step, in progress, stuck and SLA breaches (snapshot), worst first. Admins only.';
-revoke all on function public.monitor_bottlenecks() from public, anon;
+revoke all on function public.monitor_bottlenecks() from public, anon, authenticated;
 grant execute on function public.monitor_bottlenecks() to authenticated, service_role;

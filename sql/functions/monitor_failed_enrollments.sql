@@ -1,6 +1,8 @@
 -- Live: steps that failed (typically a partner enrollment that exhausted its retries), newest
 -- first, with the student, the error and the open alert, for the dashboard's retry/skip/complete.
-create or replace function public.monitor_failed_enrollments(p_limit integer default 100)
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.monitor_failed_enrollments below is its security invoker entry point.
+create or replace function private.monitor_failed_enrollments(p_limit integer default 100)
 returns table (step_id uuid, enrollment_id uuid, student_name text, email text, program_name text,
                provider_slug text, provider_name text, adapter text, error_message text, failed_at timestamptz,
                external_enrollment_id text)
@@ -25,6 +27,23 @@ begin
   limit p_limit;
 end
 $$;
+comment on function private.monitor_failed_enrollments(integer) is 'Body of public.monitor_failed_enrollments (security definer, outside the exposed schema): Live: failed steps (dead-lettered partner enrollments and admin failures), newest first. Admins only.';
+revoke all on function private.monitor_failed_enrollments(integer) from public, anon, authenticated;
+grant execute on function private.monitor_failed_enrollments(integer) to authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/monitor_failed_enrollments): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.monitor_failed_enrollments(p_limit integer default 100)
+returns table (step_id uuid, enrollment_id uuid, student_name text, email text, program_name text,
+               provider_slug text, provider_name text, adapter text, error_message text, failed_at timestamptz,
+               external_enrollment_id text)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select * from private.monitor_failed_enrollments(p_limit)
+$$;
 comment on function public.monitor_failed_enrollments(integer) is 'Live: failed steps (dead-lettered partner enrollments and admin failures), newest first. Admins only.';
-revoke all on function public.monitor_failed_enrollments(integer) from public, anon;
+revoke all on function public.monitor_failed_enrollments(integer) from public, anon, authenticated;
 grant execute on function public.monitor_failed_enrollments(integer) to authenticated, service_role;

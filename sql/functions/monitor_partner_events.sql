@@ -1,6 +1,8 @@
 -- Live, per partner: webhook events waiting (unmatched, deferred) and rejected, and when the last
 -- event arrived (a partner that went quiet is a warning sign).
-create or replace function public.monitor_partner_events()
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.monitor_partner_events below is its security invoker entry point.
+create or replace function private.monitor_partner_events()
 returns table (provider_slug text, provider_name text, unmatched integer, deferred integer, rejected integer,
                last_event_at timestamptz)
 language plpgsql
@@ -21,6 +23,22 @@ begin
   order by v.slug;
 end
 $$;
+comment on function private.monitor_partner_events() is 'Body of public.monitor_partner_events (security definer, outside the exposed schema): Live, per partner: unmatched, deferred and rejected webhook events and the last event time. Admins only.';
+revoke all on function private.monitor_partner_events() from public, anon, authenticated;
+grant execute on function private.monitor_partner_events() to authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/monitor_partner_events): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.monitor_partner_events()
+returns table (provider_slug text, provider_name text, unmatched integer, deferred integer, rejected integer,
+               last_event_at timestamptz)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select * from private.monitor_partner_events()
+$$;
 comment on function public.monitor_partner_events() is 'Live, per partner: unmatched, deferred and rejected webhook events and the last event time. Admins only.';
-revoke all on function public.monitor_partner_events() from public, anon;
+revoke all on function public.monitor_partner_events() from public, anon, authenticated;
 grant execute on function public.monitor_partner_events() to authenticated, service_role;

@@ -1,6 +1,8 @@
 -- Students at each partner by step status, and the partner's completion rate
 -- (completed / (completed + failed + in progress + skipped)), from the monitoring snapshot.
-create or replace function public.monitor_pipeline()
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.monitor_pipeline below is its security invoker entry point.
+create or replace function private.monitor_pipeline()
 returns table (provider_slug text, provider_name text, pending integer, in_progress integer, completed integer,
                failed integer, skipped integer, total integer, completion_rate numeric, refreshed_at timestamptz)
 language plpgsql
@@ -31,6 +33,22 @@ begin
   order by v.slug;
 end
 $$;
+comment on function private.monitor_pipeline() is 'Body of public.monitor_pipeline (security definer, outside the exposed schema): Per partner: steps by status and completion rate (snapshot; see refreshed_at). Admins only.';
+revoke all on function private.monitor_pipeline() from public, anon, authenticated;
+grant execute on function private.monitor_pipeline() to authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/monitor_pipeline): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.monitor_pipeline()
+returns table (provider_slug text, provider_name text, pending integer, in_progress integer, completed integer,
+               failed integer, skipped integer, total integer, completion_rate numeric, refreshed_at timestamptz)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select * from private.monitor_pipeline()
+$$;
 comment on function public.monitor_pipeline() is 'Per partner: steps by status and completion rate (snapshot; see refreshed_at). Admins only.';
-revoke all on function public.monitor_pipeline() from public, anon;
+revoke all on function public.monitor_pipeline() from public, anon, authenticated;
 grant execute on function public.monitor_pipeline() to authenticated, service_role;

@@ -1,5 +1,7 @@
 -- Per program: enrollments, active, completed, cancelled and the completion rate, from the snapshot.
-create or replace function public.monitor_program_completion()
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.monitor_program_completion below is its security invoker entry point.
+create or replace function private.monitor_program_completion()
 returns table (program_slug text, program_name text, enrollments integer, active integer, completed integer,
                cancelled integer, completion_rate numeric)
 language plpgsql
@@ -25,6 +27,22 @@ begin
   order by g.name;
 end
 $$;
+comment on function private.monitor_program_completion() is 'Body of public.monitor_program_completion (security definer, outside the exposed schema): Per program: enrollments by status and completion rate (snapshot). Admins only.';
+revoke all on function private.monitor_program_completion() from public, anon, authenticated;
+grant execute on function private.monitor_program_completion() to authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/monitor_program_completion): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.monitor_program_completion()
+returns table (program_slug text, program_name text, enrollments integer, active integer, completed integer,
+               cancelled integer, completion_rate numeric)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select * from private.monitor_program_completion()
+$$;
 comment on function public.monitor_program_completion() is 'Per program: enrollments by status and completion rate (snapshot). Admins only.';
-revoke all on function public.monitor_program_completion() from public, anon;
+revoke all on function public.monitor_program_completion() from public, anon, authenticated;
 grant execute on function public.monitor_program_completion() to authenticated, service_role;

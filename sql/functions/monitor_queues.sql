@@ -1,6 +1,8 @@
 -- Live, per queue: jobs ready, in flight or waiting to retry, the oldest job, and dead letters in
 -- the last 24 hours.
-create or replace function public.monitor_queues()
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.monitor_queues below is its security invoker entry point.
+create or replace function private.monitor_queues()
 returns table (queue_name text, ready integer, delayed integer, oldest_enqueued_at timestamptz, dead_24h integer,
                last_error text)
 language plpgsql
@@ -24,6 +26,22 @@ begin
   order by q.queue_name;
 end
 $$;
+comment on function private.monitor_queues() is 'Body of public.monitor_queues (security definer, outside the exposed schema): Live, per queue: ready and delayed jobs, oldest job, dead letters in 24 h, latest error. Admins only.';
+revoke all on function private.monitor_queues() from public, anon, authenticated;
+grant execute on function private.monitor_queues() to authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/monitor_queues): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.monitor_queues()
+returns table (queue_name text, ready integer, delayed integer, oldest_enqueued_at timestamptz, dead_24h integer,
+               last_error text)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select * from private.monitor_queues()
+$$;
 comment on function public.monitor_queues() is 'Live, per queue: ready and delayed jobs, oldest job, dead letters in 24 h, latest error. Admins only.';
-revoke all on function public.monitor_queues() from public, anon;
+revoke all on function public.monitor_queues() from public, anon, authenticated;
 grant execute on function public.monitor_queues() to authenticated, service_role;

@@ -1,6 +1,8 @@
 -- Live: the webhook events an admin may need to act on (unmatched, deferred, rejected), newest
 -- first, for the dashboard's replay / link actions.
-create or replace function public.monitor_waiting_events(p_limit integer default 100)
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.monitor_waiting_events below is its security invoker entry point.
+create or replace function private.monitor_waiting_events(p_limit integer default 100)
 returns table (event_id bigint, provider_slug text, event_type text, status text, external_enrollment_id text,
                error text, received_at timestamptz, attempts integer)
 language plpgsql
@@ -19,6 +21,22 @@ begin
   limit p_limit;
 end
 $$;
+comment on function private.monitor_waiting_events(integer) is 'Body of public.monitor_waiting_events (security definer, outside the exposed schema): Live: unmatched, deferred and rejected partner events, newest first. Admins only.';
+revoke all on function private.monitor_waiting_events(integer) from public, anon, authenticated;
+grant execute on function private.monitor_waiting_events(integer) to authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/monitor_waiting_events): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.monitor_waiting_events(p_limit integer default 100)
+returns table (event_id bigint, provider_slug text, event_type text, status text, external_enrollment_id text,
+               error text, received_at timestamptz, attempts integer)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select * from private.monitor_waiting_events(p_limit)
+$$;
 comment on function public.monitor_waiting_events(integer) is 'Live: unmatched, deferred and rejected partner events, newest first. Admins only.';
-revoke all on function public.monitor_waiting_events(integer) from public, anon;
+revoke all on function public.monitor_waiting_events(integer) from public, anon, authenticated;
 grant execute on function public.monitor_waiting_events(integer) to authenticated, service_role;

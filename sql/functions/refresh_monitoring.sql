@@ -2,7 +2,9 @@
 -- too slow to compute per page view at scale (pipeline, completion rates, time in step, funnel,
 -- weekly completions). The worker refreshes it every 30 s; run it by hand before querying the
 -- snapshot functions in psql if you need the numbers of this very second. Returns the duration.
-create or replace function public.refresh_monitoring(p_as_of timestamptz default pg_catalog.now())
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.refresh_monitoring below is its security invoker entry point.
+create or replace function private.refresh_monitoring(p_as_of timestamptz default pg_catalog.now())
 returns interval
 language plpgsql
 volatile
@@ -68,6 +70,21 @@ begin
     programs = excluded.programs, durations = excluded.durations, funnel = excluded.funnel, weekly = excluded.weekly;
   return pg_catalog.clock_timestamp() - v_started;
 end
+$$;
+comment on function private.refresh_monitoring(timestamptz) is 'Body of public.refresh_monitoring (security definer, outside the exposed schema): Recomputes the monitoring snapshot (pipeline, completion rates, time in step, funnel, weekly completions). Admins, service role, DBA. Returns how long it took.';
+revoke all on function private.refresh_monitoring(timestamptz) from public, anon, authenticated;
+grant execute on function private.refresh_monitoring(timestamptz) to authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/refresh_monitoring): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.refresh_monitoring(p_as_of timestamptz default pg_catalog.now())
+returns interval
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.refresh_monitoring(p_as_of)
 $$;
 comment on function public.refresh_monitoring(timestamptz) is 'Recomputes the monitoring snapshot (pipeline, completion rates, time in step, funnel, weekly completions). Admins, service role, DBA. Returns how long it took.';
 revoke all on function public.refresh_monitoring(timestamptz) from public, anon, authenticated;

@@ -1,7 +1,13 @@
 -- Public certificate verification by its unguessable code (the /certificates/<code> page).
 -- security definer so anonymous visitors can check a code; it reveals only what the printed
 -- certificate shows, and only to someone holding the code.
-create or replace function public.verify_certificate(p_code text)
+-- The body is security definer in the private schema, which the Data API does not expose;
+-- public.verify_certificate below is its security invoker entry point. Visitors (anon) reach
+-- the body through it, so they may look up names in private; every private function revokes
+-- execute from anon and PUBLIC, and this body is the only one granted to anon.
+grant usage on schema private to anon;
+
+create or replace function private.verify_certificate(p_code text)
 returns jsonb
 language sql
 stable
@@ -18,6 +24,21 @@ as $$
   join public.programs g on g.id = e.program_id
   where c.verification_code = p_code and p_code ~ '^[0-9a-f]{32}$'
 $$;
+comment on function private.verify_certificate(text) is 'Body of public.verify_certificate (security definer, outside the exposed schema): Public check of a certificate code: {status valid|revoked, student_name, program_name, issued_at}, or null for an unknown code.';
+revoke all on function private.verify_certificate(text) from public, anon, authenticated;
+grant execute on function private.verify_certificate(text) to anon, authenticated, service_role;
+
+-- The Data API entry point (/rest/v1/rpc/verify_certificate): same name and parameters, security
+-- invoker, so nothing in the exposed schema runs with raised privileges (splinter 0028/0029).
+create or replace function public.verify_certificate(p_code text)
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.verify_certificate(p_code)
+$$;
 comment on function public.verify_certificate(text) is 'Public check of a certificate code: {status valid|revoked, student_name, program_name, issued_at}, or null for an unknown code.';
-revoke all on function public.verify_certificate(text) from public;
+revoke all on function public.verify_certificate(text) from public, anon, authenticated;
 grant execute on function public.verify_certificate(text) to anon, authenticated, service_role;

@@ -15,7 +15,7 @@ QUERIES = {
         order by 1""",
     "policies": """
         select schemaname, tablename, policyname, permissive, roles::text, cmd, qual, with_check
-        from pg_policies where schemaname in ('public', 'private') order by 1, 2, 3""",
+        from pg_policies where schemaname in ('public', 'private', 'queue') order by 1, 2, 3""",
     "triggers": """
         select c.relname, t.tgname, pg_get_triggerdef(t.oid) from pg_trigger t
         join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace

@@ -145,7 +145,8 @@ def test_every_function_and_policy_has_its_source_file(migrated_template, pg_clu
             policy_tables = {
                 r[0]
                 for r in conn.execute(
-                    "select distinct tablename from pg_policies where schemaname = 'public'"
+                    "select distinct case schemaname when 'queue' then 'queue.' else '' end || tablename"
+                    " from pg_policies where schemaname in ('public', 'private', 'queue')"
                 ).fetchall()
             }
     finally:

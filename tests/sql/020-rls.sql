@@ -85,7 +85,7 @@ from seen s where s.actor = 'student' order by s.tbl;
 select is(tests.try(o.sql), '42501', 'a student should not ' || o.op || ' ' || o.tbl) from ops o order by o.tbl, o.op;
 select is(tests.try_count($$ select * from public.enrollments where user_id = tests.get_supabase_uid('rls_b') $$), '0',
   'a student should not see another student''s enrollments');
-select is(tests.try_count($$ select * from public.enrollment_steps s join public.enrollments e on e.id = s.enrollment_id where e.user_id = tests.get_supabase_uid('rls_b') $$), '0',
+select is(tests.try_count($$ select s.id from public.enrollment_steps s join public.enrollments e on e.id = s.enrollment_id where e.user_id = tests.get_supabase_uid('rls_b') $$), '0',
   'a student should not see another student''s steps');
 select is(tests.try_count($$ select * from public.profiles where id = tests.get_supabase_uid('rls_b') $$), '0',
   'a student should not see another student''s profile');
