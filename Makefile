@@ -17,8 +17,15 @@ setup-test: ## setup, plus Debian's chromium for the browser tests
 run: setup ## run the whole loop locally (embedded PostgreSQL unless DATABASE_URL is set)
 	@$(PY) -m glue.run
 
-test: setup-test lint ## run every test (pgTAP via pg_prove, pytest, browser) against real servers
+# the suites run a second time through PgBouncer in transaction mode (as Supabase's pooler), the
+# app logging in as a role without superuser powers
+POOLED_SUITES := tests/py/test_webhooks.py tests/py/test_automation.py tests/py/test_student_progress.py \
+	tests/py/test_admin_dashboard.py tests/py/test_migrations.py
+
+test: setup-test lint ## run every test (pgTAP, pytest, browser), then the app's suites again through PgBouncer
 	@$(PY) -m pytest $(PYTEST_ARGS)
+	@echo "pooled pass: the webhook, worker, pages and migration suites through PgBouncer (pool_mode=transaction)"
+	@$(PY) -m pytest --pooled $(POOLED_SUITES) $(PYTEST_ARGS)
 
 lint: setup ## ruff + squawk (migration linter)
 	@$(PY) -m ruff check glue tests scripts docs/examples
