@@ -166,7 +166,7 @@ def test_compat_migration_leaves_an_existing_supabase_auth_schema_alone(fresh_db
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "create schema auth;"
-            " create table auth.users (id uuid primary key, email text, instance_id uuid);"
+            " create table auth.users (id uuid primary key, email text, instance_id uuid, raw_user_meta_data jsonb);"
             " create function auth.uid() returns uuid language sql stable as"
             " $$ select '11111111-1111-1111-1111-111111111111'::uuid $$;"
             " create function auth.role() returns text language sql stable as $$ select 'supabase'::text $$;"
@@ -185,7 +185,7 @@ def test_compat_migration_leaves_an_existing_supabase_auth_schema_alone(fresh_db
                 " and table_name = 'users' order by ordinal_position"
             ).fetchall()
         ]
-    assert columns == ["id", "email", "instance_id"]
+    assert columns == ["id", "email", "instance_id", "raw_user_meta_data"]
 
 
 def test_auth_functions_read_the_request_jwt_claims(fresh_db, migrated_template):
