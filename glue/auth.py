@@ -51,7 +51,7 @@ ASYMMETRIC = ("ES256", "RS256")  # Supabase's JWT signing keys: ECC P-256 or RSA
 BASE64_PREFIX = "base64-"  # @supabase/ssr's cookie encoding (cookieEncoding: "base64url")
 MAX_CHUNKS = 32  # a session cookie is split into ~3 KB chunks; far fewer than this
 _SSR_COOKIE = re.compile(r"^(sb-[A-Za-z0-9_-]+-auth-token)(?:\.(?:0|[1-9][0-9]*))?$")
-_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 UNVERIFIED = "your sign-in could not be verified; please sign in again"
 
 
@@ -91,13 +91,13 @@ def access_token_from_session(value: str) -> str | None:
     try:
         if value.startswith(BASE64_PREFIX):
             payload = re.sub(r"[\s=]", "", value[len(BASE64_PREFIX) :])
-            if not _BASE64URL.match(payload):
+            if not _BASE64URL.fullmatch(payload):
                 return None
             text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8")
         else:
             text = unquote(value) if value.startswith("%") else value
         session_data = json.loads(text)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+    except (ValueError, UnicodeDecodeError, binascii.Error, RecursionError):  # RecursionError: [[[[...
         return None
     if isinstance(session_data, dict):
         token = session_data.get("access_token")
@@ -253,7 +253,7 @@ def _verification_key(token: str):
     """(key, algorithm) for this token, chosen by the algorithm family its header names."""
     try:
         header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError) as exc:
         raise AuthError(UNVERIFIED) from exc
     alg = header.get("alg")
     config = current_app.config
@@ -288,7 +288,7 @@ def decode(token: str) -> dict:
         raise AuthError("your session has expired; please sign in again") from exc
     except jwt.InvalidAudienceError as exc:
         raise AuthError("this token is not a signed-in user's") from exc
-    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError) as exc:
         raise AuthError(UNVERIFIED) from exc
     try:
         uuid.UUID(str(claims["sub"]))

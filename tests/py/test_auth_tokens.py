@@ -520,3 +520,21 @@ def test_signing_out_expires_the_supabase_session_cookies_too(client, jwks):
     assert expired == {"sb-access-token"} | {f"sb-127-auth-token.{i}" for i in range(len(parts))}
     assert_signed_out(get(client), "Please sign in")
     assert client.get_cookie("sb-127-auth-token-code-verifier") is not None
+
+
+def test_deeply_nested_json_in_a_token_or_a_cookie_is_a_401_not_a_500(client, jwks):
+    nested = b"[" * 50_000
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    tokens = [f"{b64url(nested)}.{b64url(b'{}')}.x", f"{header}.{b64url(nested)}.x"]
+    token = hand_signed_hs256({}, HS_SECRET.encode())
+    tokens.append(token.split(".")[0] + "." + b64url(nested) + "." + token.split(".")[2])
+    for token in tokens:
+        assert get(client, token).status_code == 401
+    client.set_cookie("sb-127-auth-token", "base64-" + b64url(b"[" * 2_000))  # a cookie holds ~4 KB
+    assert_signed_out(get(client), "Please sign in")
+    client.set_cookie("sb-127-auth-token", "[" * 3_000)
+    assert_signed_out(get(client), "Please sign in")
+    client.delete_cookie("sb-127-auth-token")
+    for i in range(10):
+        client.set_cookie(f"sb-127-auth-token.{i}", "[" * 3_000)
+    assert_signed_out(get(client), "Please sign in")
