@@ -71,6 +71,7 @@ class JwksServer:
         self.keys: list[dict] = []
         self.fetches = 0
         self.status = 200
+        self.delay = 0.0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -79,6 +80,7 @@ class JwksServer:
                     self.send_error(404)
                     return
                 outer.fetches += 1
+                time.sleep(outer.delay)
                 body = json.dumps({"keys": outer.keys}).encode()
                 self.send_response(outer.status)
                 self.send_header("content-type", "application/json")
@@ -236,6 +238,25 @@ def test_made_up_kids_cause_at_most_one_refresh_per_interval_and_a_401(client, j
     for i in range(50):
         assert_signed_out(get(client, es256(claims(jwks.url), kid=f"more-garbage-{i}")))
     assert jwks.fetches == 2, "one refresh for the whole burst"
+
+
+def test_concurrent_first_requests_share_one_fetch(app, jwks):
+    """16 requests at once on a cold cache, half with made-up kids, while the endpoint is slow:
+    one read of the key set serves them all."""
+    jwks.delay = 0.3
+    results: list[int] = []
+
+    def hit(i: int) -> None:
+        kid = "ec-1" if i % 2 else f"made-up-{i}"
+        results.append(get(app.test_client(), es256(claims(jwks.url), kid=kid)).status_code)
+
+    threads = [threading.Thread(target=hit, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [200] * 8 + [401] * 8
+    assert jwks.fetches == 1
 
 
 def test_an_unreachable_jwks_keeps_the_known_keys_and_never_answers_500(client, jwks, clock):
