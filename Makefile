@@ -20,7 +20,8 @@ run: setup ## run the whole loop locally (embedded PostgreSQL unless DATABASE_UR
 # the suites run a second time through PgBouncer in transaction mode (as Supabase's pooler), the
 # app logging in as a role without superuser powers
 POOLED_SUITES := tests/py/test_webhooks.py tests/py/test_automation.py tests/py/test_student_progress.py \
-	tests/py/test_admin_dashboard.py tests/py/test_migrations.py
+	tests/py/test_admin_dashboard.py tests/py/test_pages_certificates.py tests/py/test_replay_cli.py \
+	tests/py/test_migrations.py
 
 test: setup-test lint ## run every test (pgTAP, pytest, browser), then the app's suites again through PgBouncer
 	@$(PY) -m pytest $(PYTEST_ARGS)
