@@ -26,6 +26,7 @@ from scripts.generate_data import generate
 
 from .conftest import SECRETS, direct_url, event, new_student, sign, webhook_secrets
 from .pooler import PgBouncer
+from .test_student_progress import token
 
 THREADS = 16
 PROBE = (
@@ -115,7 +116,8 @@ def test_errors_keep_their_sqlstate_and_leave_no_transaction_open(db_url):
 def test_every_call_runs_as_its_role_through_the_pooler(urls, sql):
     """16 threads through PgBouncer (4 server connections) as the demoted login role: webhooks,
     RPCs and service queries run as service_role, page transactions as authenticated with their
-    own claims, and a bare client of the same pooler sees none of it."""
+    own claims (and the progress page answers), and a bare client of the same pooler sees none
+    of it."""
     students = [new_student(sql, "cna") for _ in range(THREADS * 4)]
     for i, s in enumerate(students):
         sql("update public.enrollment_steps set external_enrollment_id = %s where id = %s", f"HSI-P{i}", s["steps"][0])
@@ -143,7 +145,7 @@ def test_every_call_runs_as_its_role_through_the_pooler(urls, sql):
                 r = client.post("/api/webhooks/partners/hsi", data=body, headers=sign(body, SECRETS["hsi"]))
                 tally(r.status_code == 200 and r.get_json()["status"] == "processed", f"webhook {ext}: {r.status_code}")
             for _ in range(30):
-                kind = rng.choice(("service", "rpc", "user", "bare"))
+                kind = rng.choice(("service", "rpc", "user", "page", "bare"))
                 if kind == "service":
                     row = db.query(PROBE)[0]
                     tally(row["current_user"] == "service_role" and not row["claims"], f"service {row}")
@@ -154,6 +156,11 @@ def test_every_call_runs_as_its_role_through_the_pooler(urls, sql):
                     with db.as_user({"sub": sub, "role": "authenticated"}) as conn:
                         row = conn.execute(PROBE + ", auth.uid()::text as uid").fetchone()
                     tally(row["current_user"] == "authenticated" and row["uid"] == sub, f"user {row}")
+                elif kind == "page":
+                    mine = students[n * 4 + rng.randrange(4)]
+                    r = client.get("/student/progress", headers={"Authorization": f"Bearer {token(mine['user_id'])}"})
+                    shown = r.status_code == 200 and "Certified Nursing" in r.get_data(as_text=True)
+                    tally(shown, f"page {r.status_code}")
                 else:
                     row = bare.execute(PROBE).fetchone()
                     tally(
