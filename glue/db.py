@@ -97,12 +97,8 @@ class Database:
         `select set_config('role', 'service_role', true), ...; <statement>` as a single simple
         query, which PostgreSQL runs as one implicit transaction. Placeholders are `%s` /
         `%(name)s`, bound client-side."""
-        with self._connection() as conn:
-            cur = psycopg.ClientCursor(conn, row_factory=dict_row)
-            if params is None:
-                cur.execute(f"{SERVICE_SETUP}; {statement}")
-            else:
-                cur.execute(f"{SERVICE_SETUP}; {statement}", params)
+        with self._connection() as conn, psycopg.ClientCursor(conn, row_factory=dict_row) as cur:
+            cur.execute(f"{SERVICE_SETUP}; {statement}", params)
             cur.nextset()
             return cur.fetchall() if cur.description else []
 
@@ -111,7 +107,8 @@ class Database:
         """A connection inside an explicit transaction whose first statement is `setup`
         (`begin; <setup>` in one round trip); committed on exit, rolled back on an exception."""
         with self._connection() as conn:
-            psycopg.ClientCursor(conn).execute(f"begin; {setup}", params)
+            with psycopg.ClientCursor(conn) as cur:
+                cur.execute(f"begin; {setup}", params)
             try:
                 yield conn
             except BaseException:
