@@ -239,7 +239,7 @@ def new_student(sql, program: str, email: str | None = None) -> dict:
     email = email or f"{uuid.uuid4().hex[:10]}@test.local"
     # as Supabase Auth signs a user up: the profile comes from the trigger on auth.users
     uid = sql(
-        "insert into auth.users (email, raw_user_meta_data) values (%s, '{\"full_name\": \"Test Student\"}')"
+        'insert into auth.users (email, raw_user_meta_data) values (%s, \'{"full_name": "Test Student"}\')'
         " returning id",
         email,
     )[0]["id"]
