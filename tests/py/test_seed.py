@@ -4,6 +4,8 @@ and creates its users as Supabase Auth (GoTrue) does."""
 
 from __future__ import annotations
 
+import tomllib
+
 import psycopg
 
 from glue import migrate
@@ -67,3 +69,10 @@ def test_demo_users_are_created_as_gotrue_creates_them(fresh_db, seeded_template
     roles = {row[0]: row[17] for row in users}
     assert roles["admin@example.org"] == "admin"
     assert sorted(roles.values()) == ["admin"] + ["student"] * 5
+
+
+def test_the_supabase_cli_seeds_configuration_only():
+    """`supabase db push --include-seed` to a hosted project loads config.toml's seed paths:
+    they must never include the demo users."""
+    config = tomllib.loads((migrate.REPO / "supabase" / "config.toml").read_text())
+    assert config["db"]["seed"]["sql_paths"] == ["./seed.sql"]
