@@ -2,8 +2,8 @@
 
 - `PsycopgRpc` (default): a direct connection pool (`DATABASE_URL`), acting as `service_role`.
 - `SupabaseRpc`: supabase-py's PostgREST client over Supabase's HTTP API (`/rest/v1/rpc/...`),
-  selected when `SUPABASE_URL` and a server key (`SUPABASE_SECRET_KEY`, an `sb_secret_...` API key,
-  or the legacy service_role JWT in `SUPABASE_SERVICE_ROLE_KEY`) are set.
+  used only without `DATABASE_URL`, when `SUPABASE_URL` and a server key (`SUPABASE_SECRET_KEY`,
+  an `sb_secret_...` API key, or the legacy service_role JWT in `SUPABASE_SERVICE_ROLE_KEY`) are set.
 
 Both raise `RpcError(sqlstate, message)` for errors the SQL raised, and `DatabaseUnavailable`
 when the database cannot be reached.
@@ -108,8 +108,10 @@ def api_key_headers(key: str) -> dict[str, str]:
 
 
 def make_rpc(config, db: Database | None):
-    """The transport the configuration asks for: Supabase's HTTP API when SUPABASE_URL and a
-    server key (SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY) are set, else the direct pool."""
-    if config.get("SUPABASE_URL") and config.get("SUPABASE_SERVICE_ROLE_KEY"):
-        return SupabaseRpc(config["SUPABASE_URL"], config["SUPABASE_SERVICE_ROLE_KEY"])
-    return PsycopgRpc(db)
+    """The transport the configuration asks for: the direct pool whenever DATABASE_URL is set
+    (the pages need it anyway, and it is the faster path); Supabase's HTTP API only without it,
+    when SUPABASE_URL and a server key (SUPABASE_SECRET_KEY or SUPABASE_SERVICE_ROLE_KEY) are set
+    (a webhook-only deployment). SUPABASE_URL alone (signing keys, issuer) chooses nothing."""
+    if db is not None:
+        return PsycopgRpc(db)
+    return SupabaseRpc(config["SUPABASE_URL"], config["SUPABASE_SERVICE_ROLE_KEY"])  # create_app checked both

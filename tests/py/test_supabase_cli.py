@@ -81,7 +81,8 @@ def test_the_splitter_respects_quotes_comments_and_dollar_bodies():
 
 def test_seed_and_demo_prepare_every_statement_before_running_any(fresh_db, migrated_template):
     """The CLI loads seed.sql (`supabase db reset`, `db push --include-seed`), and a local stack
-    may load demo.sql after it: each file's statements are all prepared (parsed and analysed against the migrated schema) before the first runs."""
+    may load demo.sql after it: each file's statements are all prepared (parsed and analysed
+    against the migrated schema) before the first runs."""
     url = fresh_db(migrated_template)
     with psycopg.connect(url, autocommit=True) as conn:
         for path in SEED_FILES:

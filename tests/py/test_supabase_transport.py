@@ -205,3 +205,22 @@ def test_webhooks_only_serves_webhooks_and_health_and_says_why_the_pages_are_abs
         assert r.status_code == 404, path
         assert "partner webhooks only" in r.get_data(as_text=True)
     assert client.get("/healthz").status_code == 200
+
+
+def test_with_database_url_the_direct_pool_serves_the_calls_even_when_a_server_key_is_set(postgrest, db_url):
+    """SUPABASE_URL is set on Supabase for the signing keys and the issuer; a server key left in
+    the environment must not silently send every webhook over HTTP when DATABASE_URL is there."""
+    app = create_app(
+        TestConfig(
+            DATABASE_URL=db_url,
+            SUPABASE_URL=postgrest.url,
+            SUPABASE_SERVICE_ROLE_KEY=SERVICE_KEY,
+            PARTNER_WEBHOOK_SECRETS=webhook_secrets(),
+        )
+    )
+    try:
+        r = app.test_client().get("/healthz")
+        assert r.status_code == 200
+        assert postgrest.requests == []
+    finally:
+        app.extensions["db"].close()
