@@ -42,18 +42,56 @@ class PsycopgRpc:
         self.db = db
 
     def call(self, function: str, **params: Any) -> Any:
-        if not _IDENT.match(function) or not all(_IDENT.match(k) for k in params):
-            raise ValueError(f"not an identifier: {function}({', '.join(params)})")
-        query = sql.SQL("select public.{}({}) as result").format(
-            sql.Identifier(function),
-            sql.SQL(", ").join(sql.SQL("{} => {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in params),
-        )
+        query = _call_statement(function, params)
         try:
-            return self.db.query(query.as_string(), params)[0]["result"]
+            return self.db.query(query, params)[0]["result"]
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(str(exc)) from exc
         except psycopg.Error as exc:
             raise RpcError(exc.sqlstate, exc.diag.message_primary or str(exc)) from exc
+
+    def as_user(self, claims: dict, token: str | None = None) -> UserRpc:
+        """The same calls as the signed-in user: `authenticated` with these JWT claims
+        (`Database.as_user`), so row level security and the functions' own checks decide.
+        `token` (the user's access token) is what the HTTP transport sends; not needed here."""
+        return UserRpc(self._call_as_user, claims, token)
+
+    def _call_as_user(self, claims: dict, token: str | None, function: str, params: dict[str, Any]) -> Any:
+        query = _call_statement(function, params)
+        try:
+            with self.db.as_user(claims) as conn:
+                return conn.execute(query, params).fetchone()["result"]
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+        except psycopg.Error as exc:
+            raise RpcError(exc.sqlstate, exc.diag.message_primary or str(exc)) from exc
+
+
+class UserRpc:
+    """`rpc.as_user(claims, token).call("student_progress")`: one SQL function called as the
+    signed-in user, whichever transport `rpc` is (the pages' only way to the database)."""
+
+    def __init__(self, send, claims: dict, token: str | None):
+        self._send = send
+        self.claims = claims
+        self.token = token
+
+    def call(self, function: str, **params: Any) -> Any:
+        return self._send(self.claims, self.token, function, params)
+
+
+def _call_statement(function: str, params: dict[str, Any]) -> str:
+    """`select public.<function>(p => %(p)s, ...) as result`, names checked as identifiers."""
+    if not _IDENT.match(function) or not all(_IDENT.match(k) for k in params):
+        raise ValueError(f"not an identifier: {function}({', '.join(params)})")
+    return (
+        sql.SQL("select public.{}({}) as result")
+        .format(
+            sql.Identifier(function),
+            sql.SQL(", ").join(sql.SQL("{} => {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in params),
+        )
+        .as_string()
+    )
 
 
 class SupabaseRpc:
@@ -70,17 +108,37 @@ class SupabaseRpc:
         from postgrest import SyncPostgrestClient
 
         self.headers = api_key_headers(service_role_key)
-        self.client = SyncPostgrestClient(
-            url.rstrip("/") + "/rest/v1",
-            headers={"Accept": "application/json", "Content-Type": "application/json", **self.headers},
-        )
+        self.base_url = url.rstrip("/") + "/rest/v1"
+        self.client = SyncPostgrestClient(self.base_url, headers=self._headers(self.headers))
+
+    @staticmethod
+    def _headers(extra: dict[str, str]) -> dict[str, str]:
+        return {"Accept": "application/json", "Content-Type": "application/json", **extra}
 
     def call(self, function: str, **params: Any) -> Any:
+        return self._call(self.client, function, params)
+
+    def as_user(self, claims: dict, token: str | None = None) -> UserRpc:
+        """The same calls as the signed-in user: their access token as `Authorization: Bearer`
+        (PostgREST then acts as `authenticated` with its claims, RLS applies) beside the `apikey`."""
+        return UserRpc(self._call_as_user, claims, token)
+
+    def _call_as_user(self, claims: dict, token: str | None, function: str, params: dict[str, Any]) -> Any:
+        from postgrest import SyncPostgrestClient
+
+        if not token:
+            raise ValueError("a call as the user over the HTTP transport needs the user's access token")
+        headers = self._headers({**self.headers, "Authorization": f"Bearer {token}"})
+        with SyncPostgrestClient(self.base_url, headers=headers) as client:
+            return self._call(client, function, params)
+
+    @staticmethod
+    def _call(client, function: str, params: dict[str, Any]) -> Any:
         import httpx
         from postgrest.exceptions import APIError
 
         try:
-            return self.client.rpc(function, params).execute().data
+            return client.rpc(function, params).execute().data
         except APIError as exc:
             if exc.code in ("PGRST000", "PGRST001", "PGRST002"):  # PostgREST cannot reach the DB
                 raise DatabaseUnavailable(exc.message or "database unavailable") from exc
