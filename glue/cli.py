@@ -59,17 +59,15 @@ def register_commands(app: Flask) -> None:
         """
         if not event_ids and not waiting and not rejected:
             raise click.UsageError("give event ids, or --unmatched / --rejected")
-        db = current_app.extensions["db"]
-        statuses = (["unmatched", "deferred"] if waiting else []) + (["rejected"] if rejected else [])
+        rpc = current_app.extensions["rpc"]  # the direct pool or Supabase's HTTP API alike
         ids = list(event_ids)
-        if statuses:
-            rows = db.query(
-                "select e.id from public.partner_events e join public.partner_lms_providers p"
-                " on p.id = e.provider_id where e.status = any(%s) and (%s::text is null or p.slug = %s)"
-                " order by e.id",
-                (statuses, partner, partner),
-            )
-            ids += [r["id"] for r in rows]
+        if waiting or rejected:
+            try:
+                ids += rpc.call(
+                    "partner_events_to_replay", p_waiting=waiting, p_rejected=rejected, p_partner_slug=partner
+                )
+            except DatabaseUnavailable as exc:
+                raise click.ClickException(f"database unavailable: {exc}") from exc
         if not ids:
             click.echo("nothing to replay")
             return
@@ -77,7 +75,7 @@ def register_commands(app: Flask) -> None:
         with click.progressbar(ids, label=f"replaying {len(ids)} event(s)", file=sys.stderr) as bar:
             for event_id in bar:
                 try:
-                    result = current_app.extensions["rpc"].call("replay_partner_event", p_event_id=event_id)
+                    result = rpc.call("replay_partner_event", p_event_id=event_id)
                     status = result["status"]
                 except RpcError as exc:
                     status = f"error {exc.sqlstate}"

@@ -53,3 +53,58 @@ def test_replay_with_nothing_waiting_says_so(app):
     result = app.test_cli_runner().invoke(args=["replay-events", "--unmatched", "--partner", "jri"])
     assert result.exit_code == 0
     assert "nothing to replay" in result.output
+
+
+def test_replay_unmatched_runs_over_the_supabase_http_transport():
+    """Without DATABASE_URL the command runs through Supabase's HTTP API: the events to replay come
+    from one rpc (partner_events_to_replay), each replay is one rpc; no SQL is built in Python."""
+    from glue import create_app
+    from glue.config import TestConfig
+    from tests.py.conftest import webhook_secrets
+    from tests.py.test_supabase_transport import SECRET_KEY, FakePostgrest
+
+    postgrest = FakePostgrest()
+    try:
+        postgrest.responses["partner_events_to_replay"] = (200, [5, 6])
+        postgrest.responses["replay_partner_event"] = (200, {"status": "processed", "event_id": 5})
+        app = create_app(
+            TestConfig(
+                DATABASE_URL=None,
+                SUPABASE_URL=postgrest.url,
+                SUPABASE_SERVICE_ROLE_KEY=SECRET_KEY,
+                PARTNER_WEBHOOK_SECRETS=webhook_secrets(),
+                WEBHOOKS_ONLY=True,
+            )
+        )
+        result = app.test_cli_runner().invoke(args=["replay-events", "--unmatched", "--partner", "hsi"])
+    finally:
+        postgrest.close()
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"processed": 2}
+    assert [(r["path"], r["json"]) for r in postgrest.requests] == [
+        (
+            "/rest/v1/rpc/partner_events_to_replay",
+            {"p_waiting": True, "p_rejected": False, "p_partner_slug": "hsi"},
+        ),
+        ("/rest/v1/rpc/replay_partner_event", {"p_event_id": 5}),
+        ("/rest/v1/rpc/replay_partner_event", {"p_event_id": 6}),
+    ]
+
+
+def test_the_events_to_replay_come_from_one_sql_definition_of_waiting(sql, post):
+    """partner_events_to_replay: waiting = unmatched or deferred (private.waiting_event_statuses),
+    rejected only when asked, one partner when asked, in id order."""
+    waiting = _waiting_event(post, sql, "HSI-WAITS-1")
+    sql("update public.partner_events set status = 'rejected' where id = %s", _waiting_event(post, sql, "HSI-REJ-1"))
+    rejected = sql("select max(id) as id from public.partner_events where status = 'rejected'")[0]["id"]
+
+    def to_replay(waiting=True, rejected=False, partner=None):
+        return sql("select public.partner_events_to_replay(%s, %s, %s) as ids", waiting, rejected, partner)[0]["ids"]
+
+    assert waiting in to_replay() and rejected not in to_replay()
+    assert rejected in to_replay(False, True) and waiting not in to_replay(False, True)
+    both = to_replay(True, True)
+    assert {waiting, rejected} <= set(both) and both == sorted(both)
+    assert waiting not in to_replay(partner="jri") and waiting in to_replay(partner="hsi")
+    assert sql("select private.waiting_event_statuses() as s")[0]["s"] == ["unmatched", "deferred", "rejected"]
