@@ -1,5 +1,5 @@
 """The migration runner (order, tracking table, idempotence, locking, failure, rollback) and
-the sql/ sources staying in step with the migrations (no drift)."""
+the declared schema (sql/) staying in step with the migrations (no drift)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from glue import migrate
-from tests.py.catalog import snapshot
+from tests.py.catalog import declared_files, load_declared, snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 MIGRATION_FILES = sorted((REPO / "supabase" / "migrations").glob("*.sql"))
@@ -112,51 +112,124 @@ def test_rollback_script_unrecords_every_migration():
     assert listed == {f.name[:14] for f in MIGRATION_FILES}
 
 
-def _sources() -> list[Path]:
-    return sorted((REPO / "sql" / "functions").glob("*.sql")) + sorted((REPO / "sql" / "policies").glob("*.sql"))
-
-
-def test_sql_sources_and_migrations_define_the_same_catalog(fresh_db, migrated_template):
-    """Apply the migrations to one database and, on another, the migrations followed by every
-    sql/ source: if a source was edited without shipping it in a migration, they differ."""
-    from_migrations = fresh_db(migrated_template)
-    with_sources = fresh_db(migrated_template)
-    with psycopg.connect(with_sources, autocommit=True) as conn:
-        for path in _sources():
-            conn.execute(path.read_text())
-    a, b = snapshot(from_migrations), snapshot(with_sources)
+def _differences(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> dict[str, tuple[list, list]]:
+    """Per kind of object, the rows only in a and the rows only in b (repr'd, for a readable failure)."""
+    out = {}
     for kind in a:
-        assert a[kind] == b[kind], f"sql/ sources and migrations disagree on {kind}"
+        if a[kind] != b[kind]:
+            ra, rb = [repr(r) for r in a[kind]], [repr(r) for r in b[kind]]
+            out[kind] = ([r for r in ra if r not in rb], [r for r in rb if r not in ra])
+    return out
 
 
-def test_every_function_and_policy_has_its_source_file(migrated_template, pg_cluster):
+def test_the_declared_schema_is_what_the_migrations_build(fresh_db, migrated_template):
+    """One database from the migrations, one from the declared schema (sql/schemas, functions,
+    tables, policies: tests/py/catalog.py's load_declared): the whole catalog must agree (tables,
+    columns, constraints, indexes, triggers, grants with column grants, policies, functions with
+    their bodies and settings, default privileges, comments). A sql/ file edited without a
+    migration, or a migration without its sql/ file, fails here."""
+    from_migrations = fresh_db(migrated_template)
+    declared = fresh_db()
+    loaded = load_declared(declared)
+    assert sorted(loaded) == sorted(declared_files())
+    diff = _differences(snapshot(from_migrations), snapshot(declared))
+    assert diff == {}, "sql/ (declared) and supabase/migrations disagree: (only migrations, only sql/) per kind"
+
+
+def test_the_comparison_notices_a_table_or_a_function_that_differs(fresh_db):
+    """The drift test has teeth: a column default changed in a table file, or a function body
+    changed in its source, shows up in the comparison."""
+    table = REPO / "sql" / "tables" / "public" / "enrollment_steps.sql"
+    function = REPO / "sql" / "functions" / "private" / "is_timestamp.sql"
+    as_is, edited = fresh_db(), fresh_db()
+    load_declared(as_is)
+    table_text = table.read_text()
+    function_text = function.read_text()
+    assert table_text.count("smallint not null default 0 ") == 1  # progress_percent
+    assert "$$;" in function_text
+    load_declared(
+        edited,
+        replace={
+            table: table_text.replace("smallint not null default 0 ", "smallint not null default 1 "),
+            function: function_text.replace("$$;", "-- edited\n$$;", 1),
+        },
+    )
+    diff = _differences(snapshot(as_is), snapshot(edited))
+    assert set(diff) == {"columns", "functions"}
+    assert any("progress_percent" in row for row in diff["columns"][0])
+    assert any("private.is_timestamp" in row for row in diff["functions"][1])
+
+
+def test_functions_and_policies_can_be_shipped_again_as_they_are(fresh_db, migrated_template):
+    """scripts/new-migration ships function and policy files as they are: applied again on a
+    migrated database (create or replace, drop policy if exists), they change nothing."""
+    url = fresh_db(migrated_template)
+    before = snapshot(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for path in sorted((REPO / "sql" / "functions").glob("*/*.sql")) + sorted(
+            (REPO / "sql" / "policies").glob("*/*.sql")
+        ):
+            conn.execute(path.read_text())
+    assert _differences(before, snapshot(url)) == {}
+
+
+DECLARES = {
+    "functions": re.compile(r"^create (?:or replace )?function (\w+)\.(\w+)\(", re.M),
+    "tables": re.compile(r"^create table (\w+)\.(\w+) \(", re.M),
+    "policies": re.compile(r"^create policy .+? on (\w+)\.(\w+)$", re.M),
+}
+
+
+@pytest.mark.parametrize("kind", list(DECLARES))
+def test_each_file_declares_the_object_it_is_named_after(kind):
+    """sql/functions/<schema>/<name>.sql holds the function <schema>.<name> alone (no overloads),
+    sql/tables/<schema>/<table>.sql creates that table alone, sql/policies/<schema>/<table>.sql
+    holds the policies of that table only."""
+    for path in sorted((REPO / "sql" / kind).glob("**/*.sql")):
+        named = {(path.parent.name, path.stem)}
+        found = DECLARES[kind].findall(path.read_text())
+        assert found, f"{path.relative_to(REPO)} declares no {kind[:-1]}"
+        assert set(found) == named, f"{path.relative_to(REPO)} declares {sorted(set(found))}"
+        if kind != "policies":
+            assert len(found) == 1, f"{path.relative_to(REPO)} declares {len(found)} {kind}: one per file"
+    assert not list((REPO / "sql" / kind).glob("*.sql")), f"sql/{kind}/ holds files outside a schema folder"
+
+
+def test_every_function_table_and_policy_has_its_file(migrated_template, pg_cluster):
     url = pg_cluster.url(migrated_template)
     with psycopg.connect(pg_cluster.url()) as conn:  # template databases refuse connections
         conn.autocommit = True
         conn.execute(f'alter database "{migrated_template}" allow_connections true')
     try:
         with psycopg.connect(url) as conn:
-            functions = {
-                r[0]
-                for r in conn.execute(
-                    "select case n.nspname when 'queue' then 'queue.' else '' end || p.proname"
-                    " from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+            functions = set(
+                conn.execute(
+                    "select n.nspname, p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
                     " where n.nspname in ('public', 'private', 'queue')"
                 ).fetchall()
-            }
-            policy_tables = {
-                r[0]
-                for r in conn.execute(
-                    "select distinct case schemaname when 'queue' then 'queue.' else '' end || tablename"
-                    " from pg_policies where schemaname in ('public', 'private', 'queue')"
+            )
+            tables = set(
+                conn.execute(
+                    "select schemaname, tablename from pg_tables where schemaname in ('public', 'private', 'queue')"
                 ).fetchall()
-            }
+            )
+            policy_tables = set(
+                conn.execute(
+                    "select distinct schemaname, tablename from pg_policies"
+                    " where schemaname in ('public', 'private', 'queue')"
+                ).fetchall()
+            )
     finally:
         with psycopg.connect(pg_cluster.url()) as conn:
             conn.autocommit = True
             conn.execute(f'alter database "{migrated_template}" allow_connections false')
-    assert functions == {p.stem for p in (REPO / "sql" / "functions").glob("*.sql")}
-    assert policy_tables == {p.stem for p in (REPO / "sql" / "policies").glob("*.sql")}
+
+    def files(kind: str) -> set[tuple[str, str]]:
+        return {(p.parent.name, p.stem) for p in (REPO / "sql" / kind).glob("*/*.sql")}
+
+    assert functions == files("functions")
+    assert tables == files("tables")
+    assert policy_tables == files("policies")
 
 
 def test_compat_migration_leaves_an_existing_supabase_auth_schema_alone(fresh_db):
