@@ -15,7 +15,7 @@ setup-test: ## setup, plus Debian's chromium for the browser tests
 	@scripts/bootstrap --browser
 
 run: setup ## run the whole loop locally (embedded PostgreSQL unless DATABASE_URL is set)
-	@$(PY) -m glue.run
+	@$(PY) -m devtools.run
 
 # the suites run a second time through PgBouncer in transaction mode (as Supabase's pooler), the
 # app logging in as a role without superuser powers
@@ -29,13 +29,13 @@ test: setup-test lint ## run every test (pgTAP, pytest, browser), then the app's
 	@$(PY) -m pytest --pooled $(POOLED_SUITES) $(PYTEST_ARGS)
 
 lint: setup ## ruff + squawk (migration linter)
-	@$(PY) -m ruff check glue tests scripts docs/examples
-	@$(PY) -m ruff format --check glue tests scripts docs/examples
+	@$(PY) -m ruff check glue devtools tests scripts docs/examples
+	@$(PY) -m ruff format --check glue devtools tests scripts docs/examples
 	@.venv/bin/squawk --config .squawk.toml $(MIGRATIONS)
 
 format: setup ## apply ruff's formatting and safe fixes
-	@$(PY) -m ruff check --fix glue tests scripts docs/examples
-	@$(PY) -m ruff format glue tests scripts docs/examples
+	@$(PY) -m ruff check --fix glue devtools tests scripts docs/examples
+	@$(PY) -m ruff format glue devtools tests scripts docs/examples
 
 migrate: setup ## apply pending migrations to DATABASE_URL
 	@$(PY) -m glue.migrate up

@@ -63,16 +63,15 @@ def create_app(config: Config | None = None) -> Flask:
 
     from . import pages, webhooks
     from .cli import register_commands
+    from .pages import admin, student
+    from .pages import auth as sign_in
 
     app.extensions["partners"] = webhooks.KnownPartners()
-    app.register_blueprint(webhooks.bp)
-    app.register_blueprint(pages.bp)
-    from .pages import admin
-
-    app.register_blueprint(admin.bp)
-    from .pages import student
-
-    app.register_blueprint(student.bp)
+    app.register_blueprint(webhooks.bp)  # /api/webhooks/partners/<slug>
+    app.register_blueprint(pages.bp)  # /, /certificates/<code>, /student/certificates/<id>.pdf
+    app.register_blueprint(sign_in.bp)  # /login, /login/dev, /logout
+    app.register_blueprint(student.bp)  # /student/progress
+    app.register_blueprint(admin.bp)  # /admin/dashboard, /admin/dashboard.json, /admin/steps/..., /admin/events/...
     register_commands(app)
 
     @app.get("/healthz")

@@ -21,14 +21,15 @@ is never accepted. Claims: `exp`, `sub` (a UUID) and `aud = authenticated` are r
 must equal SUPABASE_JWT_ISSUER when that is known, and `role`, when present, is `authenticated`.
 
 Also a minimal CSRF guard for the pages' forms (a token in the signed session, echoed by a
-hidden field), and minting tokens for the development sign-in page.
+hidden field), and minting tokens for the development sign-in page. No views here: the sign-in
+pages and `login_required` are the auth blueprint's (glue.pages.auth), which imports this module;
+this module imports nothing of the pages.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 import logging
 import re
@@ -41,7 +42,7 @@ from urllib.parse import unquote, urlsplit
 
 import jwt
 import requests
-from flask import abort, current_app, g, render_template, request, session
+from flask import abort, current_app, request, session
 
 log = logging.getLogger(__name__)
 
@@ -329,28 +330,6 @@ def mint(user_id: str, email: str | None = None, ttl: int = 8 * 3600) -> str:
     if current_app.config.get("SUPABASE_JWT_ISSUER"):
         claims["iss"] = current_app.config["SUPABASE_JWT_ISSUER"]
     return jwt.encode(claims, current_app.config["SUPABASE_JWT_SECRET"], algorithm="HS256")
-
-
-def login_required(view):
-    """The view needs a signed-in user: g.claims and g.user_id are set; otherwise 401 with the
-    sign-in page."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            g.claims = authenticate()
-        except AuthError as exc:
-            return render_template("login.html", reason=str(exc), **_login_context()), 401
-        g.user_id = g.claims["sub"]
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def _login_context() -> dict:
-    from .pages import demo_users
-
-    return {"demo_users": demo_users(), "next": request.full_path.rstrip("?")}
 
 
 # --- CSRF ------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from .db import DatabaseUnavailable
 from .rpc import RpcError
 
 log = logging.getLogger(__name__)
-bp = Blueprint("webhooks", __name__)
+bp = Blueprint("webhooks", __name__, url_prefix="/api/webhooks")
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 # the SQL function's answer → HTTP status
@@ -95,7 +95,7 @@ def verify(secrets: list[str], body: bytes, headers) -> bool:
     return False
 
 
-@bp.post("/api/webhooks/partners/<slug>")
+@bp.post("/partners/<slug>")
 def receive(slug: str):
     """Receive one partner event. Status codes: 200 processed/duplicate/ignored, 202 stored but
     unmatched (or deferred), 400 malformed, 401 bad signature, 404 unknown partner, 413 too

@@ -2,12 +2,9 @@
 
     flask --app glue worker [--concurrency 8] [--batch 20] [--scan-interval 300] [--once]
 
-- `partner_enrollment`: enroll the student at the partner (glue.partners), then one SQL call,
-  `record_partner_enrollment`, stores the partner's ids and finishes the job.
-- `certificate`: render the PDF (glue.certificate_pdf), `store_certificate_pdf` keeps it and
-  queues the completion email.
-- `email`: `claim_email` records the send (once per event), render (glue.mailer), send by SMTP,
-  `complete_email`.
+Each queue's jobs go to the handler registered for it (glue/tasks/<queue>.py, see glue.tasks):
+the queues are the rows of `queue.queues`, read at start and at every periodic scan; a queue
+with no registered handler is logged (and its jobs left alone) rather than failed.
 
 A failed attempt calls `queue.fail`, which retries with jittered exponential backoff or, after
 the queue's max attempts, dead-letters the job (for a partner enrollment: step failed + admin
@@ -31,11 +28,10 @@ from typing import Any
 
 import psycopg
 
-from . import partners
 from .db import Database, DatabaseUnavailable
+from .tasks import Handler, TaskContext, TaskError, registry
 
 log = logging.getLogger("glue.worker")
-QUEUES = ("partner_enrollment", "certificate", "email")
 
 
 class Worker:
@@ -50,6 +46,7 @@ class Worker:
         poll_interval: float = 0.25,
         stuck_days: int = 7,
         monitoring_interval: float = 30.0,
+        handlers: dict[str, Handler] | None = None,
     ):
         self.app = app
         self.monitoring_interval = monitoring_interval
@@ -59,12 +56,13 @@ class Worker:
         self.scan_interval = scan_interval
         self.poll_interval = poll_interval
         self.stuck_days = stuck_days
-        self.site_url = app.config["SITE_URL"].rstrip("/")
+        self.handlers = registry() if handlers is None else handlers
+        self.context = TaskContext(app)
         self.stop = threading.Event()
         self.processed = 0
-        self._mailer = None
-        self._mailer_loaded = False
-        self._vt = {}
+        self.queues: dict[str, int] = {}  # queue name -> visibility timeout (s), the handled ones
+        self._queues_read = False
+        self._unhandled: set[str] = set()
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -76,13 +74,16 @@ class Worker:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="job") as pool:
             while not self.stop.is_set():
                 try:
+                    if not self._queues_read:
+                        self._read_queues()
                     if time.monotonic() >= next_refresh:
                         self._refresh_monitoring()
                         next_refresh = time.monotonic() + self.monitoring_interval
                     if time.monotonic() >= next_scan:
                         self._periodic()
+                        self._read_queues()
                         next_scan = time.monotonic() + self.scan_interval
-                    handled = sum(self._drain_once(pool, queue) for queue in QUEUES)
+                    handled = sum(self._drain_once(pool, queue, vt) for queue, vt in self.queues.items())
                 except (DatabaseUnavailable, psycopg.OperationalError) as exc:
                     log.warning("database unavailable (%s); retrying in 2 s", exc)
                     self.stop.wait(2)
@@ -94,8 +95,30 @@ class Worker:
                 self.stop.wait(self.poll_interval)
         return self.processed
 
-    def _drain_once(self, pool: ThreadPoolExecutor, queue: str) -> int:
-        vt = self._visibility_timeout(queue)
+    def _read_queues(self) -> None:
+        """The queues to drain: every row of queue.queues with a registered handler. A queue without
+        one is logged (once) and left alone: its jobs wait for a worker that knows them."""
+        rows = self.db.query("select queue_name, visibility_timeout_seconds from queue.queues order by queue_name")
+        queues = {}
+        for row in rows:
+            name = row["queue_name"]
+            if name in self.handlers:
+                queues[name] = row["visibility_timeout_seconds"]
+            elif name not in self._unhandled:
+                self._unhandled.add(name)
+                log.error(
+                    "queue %r has no registered task (glue/tasks/%s.py): its jobs are left for a worker that has one",
+                    name,
+                    name,
+                )
+        for name in sorted(set(self.handlers) - {row["queue_name"] for row in rows}):
+            if name not in self._unhandled:
+                self._unhandled.add(name)
+                log.warning("task %r has no queue in queue.queues: nothing to drain for it", name)
+        self.queues = queues
+        self._queues_read = True
+
+    def _drain_once(self, pool: ThreadPoolExecutor, queue: str, vt: int) -> int:
         jobs = self.db.query("select * from queue.read(%s, %s, %s)", (queue, vt, self.batch))
         if not jobs:
             return 0
@@ -112,12 +135,6 @@ class Worker:
                 wait(pending)
                 break
         return len(jobs)
-
-    def _visibility_timeout(self, queue: str) -> int:
-        if queue not in self._vt:
-            rows = self.db.query("select visibility_timeout_seconds from queue.queues where queue_name = %s", (queue,))
-            self._vt[queue] = rows[0]["visibility_timeout_seconds"] if rows else 60
-        return self._vt[queue]
 
     def _release(self, queue: str, msg_id: int) -> None:
         self.db.query("select queue.set_vt(%s, %s, 0)", (queue, msg_id))
@@ -140,10 +157,8 @@ class Worker:
         started = time.monotonic()
         msg_id = job["msg_id"]
         try:
-            outcome = getattr(self, f"_do_{queue}")(msg_id, job["message"])
-        except partners.PartnerError as exc:
-            outcome = self._fail(queue, msg_id, str(exc), exc.retryable)
-        except _Retryable as exc:
+            outcome = self.handlers[queue](self.context, msg_id, job["message"])
+        except TaskError as exc:
             outcome = self._fail(queue, msg_id, str(exc), exc.retryable)
         except Exception as exc:  # noqa: BLE001 - any bug in one job must not kill the worker
             log.exception("%s job %s crashed", queue, msg_id)
@@ -161,74 +176,6 @@ class Worker:
     def _fail(self, queue: str, msg_id: int, error: str, retryable: bool) -> str:
         result = self.db.query("select queue.fail(%s, %s, %s, %s) as r", (queue, msg_id, error, retryable))[0]
         return f"{result['r']}: {error}"
-
-    def _do_partner_enrollment(self, msg_id: int, message: dict) -> str:
-        enrollment = partners.enroll_rest(message)
-        result = self.db.query(
-            "select public.record_partner_enrollment(%s, %s, %s) as r",
-            (msg_id, enrollment.external_enrollment_id, enrollment.launch_url),
-        )[0]["r"]
-        return f"{result} {message['partner_slug']} {enrollment.external_enrollment_id}"
-
-    def _do_certificate(self, msg_id: int, message: dict) -> str:
-        from .certificate_pdf import render_certificate_pdf
-
-        data = self.db.query("select public.get_certificate_data(%s) as d", (message["certificate_id"],))[0]["d"]
-        if data is None:
-            raise _Retryable(f"certificate {message['certificate_id']} no longer exists", retryable=False)
-        data["verification_url"] = f"{self.site_url}/certificates/{data['verification_code']}"
-        pdf = render_certificate_pdf(data)
-        self.db.query("select public.store_certificate_pdf(%s, %s, %s)", (msg_id, message["certificate_id"], pdf))
-        return f"certificate {data['verification_code'][:8]}… stored ({len(pdf)} bytes)"
-
-    def _do_email(self, msg_id: int, message: dict) -> str:
-        from .mailer import MailError, render_email
-
-        claim = self.db.query("select public.claim_email(%s) as c", (msg_id,))[0]["c"]
-        if claim is None:
-            return "already sent"
-        context = self._email_context(claim)
-        subject, text, html = render_email(claim["template"], context)
-        mailer = self._get_mailer()
-        status = "skipped"
-        if mailer is not None:
-            try:
-                mailer.send(claim["to"], subject, text, html, message_id=claim["message_id"])
-            except MailError as exc:
-                raise _Retryable(f"SMTP: {exc}", retryable=not exc.permanent) from exc
-            status = "sent"
-        self.db.query("select public.complete_email(%s, %s, %s, %s)", (msg_id, claim["send_id"], subject, status))
-        return f"{claim['template']} to {claim['to']} {status}"
-
-    def _email_context(self, claim: dict) -> dict:
-        """The template's context: what SQL queued, plus links on this site."""
-        context = dict(claim["context"] or {})
-        context.setdefault("student_name", claim.get("to_name"))
-        context.setdefault("admin_name", claim.get("to_name"))
-        context.setdefault("launch_url", None)
-        context["progress_url"] = f"{self.site_url}/student/progress"
-        context["dashboard_url"] = f"{self.site_url}/admin/dashboard"
-        if context.get("certificate_id"):
-            context["certificate_url"] = f"{self.site_url}/student/certificates/{context['certificate_id']}.pdf"
-        if context.get("verification_code"):
-            context["verification_url"] = f"{self.site_url}/certificates/{context['verification_code']}"
-        return context
-
-    def _get_mailer(self):
-        if not self._mailer_loaded:
-            from .mailer import Mailer
-
-            self._mailer = Mailer.from_config(self.app.config)
-            self._mailer_loaded = True
-            if self._mailer is None:
-                log.warning("SMTP_URL is not set: emails are recorded as skipped, not sent")
-        return self._mailer
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, retryable: bool):
-        super().__init__(message)
-        self.retryable = retryable
 
 
 def run_worker(app, once: bool = False, **options) -> int:

@@ -4,7 +4,7 @@ the same run (the machine is small, shared and noisy: absolute numbers move, rat
     scripts/bench            # 1,000,000 enrollments (under 15 minutes on 2 cores)
     scripts/bench --quick    # 50,000 enrollments, short runs (about 3 minutes)
 
-It starts its own throwaway PostgreSQL 15 cluster (glue.cluster.TemporaryCluster, fsync on,
+It starts its own throwaway PostgreSQL 15 cluster (devtools.cluster.TemporaryCluster, fsync on,
 synchronous_commit on: every commit measured is durable), applies the migrations and the seed,
 and measures:
 
@@ -421,7 +421,7 @@ class Gunicorn:
     """`gunicorn --workers 2 --threads 8 'scripts.bench:bench_noop_app()'` on a free port."""
 
     def __init__(self, env: dict[str, str], logdir: Path, workers: int = 2, threads: int = 8):
-        from glue.cluster import free_port
+        from devtools.cluster import free_port
 
         self.port = free_port()
         self.log_path = logdir / "gunicorn.log"
@@ -850,13 +850,14 @@ def _drain_round(url: str, sizes: Sizes, sim: subprocess.Popen, sim_port: int, t
 
 
 def worker_bench(url: str, sizes: Sizes, app_port: int, tmp: Path, pg_pid: int, report: Report) -> None:
-    from glue.cluster import free_port
+    from devtools.cluster import free_port
 
     sim_port = free_port()
     sim_log = open(tmp / "simulator.log", "ab")  # noqa: SIM115
     sim = subprocess.Popen(
-        [sys.executable, str(REPO / "scripts" / "partner_simulator.py"), "--port", str(sim_port)]
+        [sys.executable, "-m", "devtools.partner_simulator", "--port", str(sim_port)]
         + ["--app-url", f"http://127.0.0.1:{app_port}", "--quiet"],
+        cwd=REPO,
         env=clean_env({"PARTNER_WEBHOOK_SECRET": "whsec_" + base64.b64encode(b"p5" * 16).decode()}),
         stdout=subprocess.PIPE,
         stderr=sim_log,
@@ -1118,8 +1119,8 @@ def p2_pgbench(pg_port: int, url: str, sizes: Sizes, tmp: Path, pg_pid: int, rep
 def run(args: argparse.Namespace, sizes: Sizes, report: Report) -> None:
     import psycopg
 
+    from devtools.cluster import TemporaryCluster
     from glue import migrate
-    from glue.cluster import TemporaryCluster
 
     tmp = Path(tempfile.mkdtemp(prefix="partnerseq-bench-"))
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()

@@ -1,37 +1,20 @@
-"""The pages: sign-in (development), certificate verification and download; the student's
-progress and the admin dashboard are in their own modules of this package."""
+"""The pages: the start page, errors, certificate verification and download. Sign-in and
+sign-out (glue.pages.auth), the student's progress (glue.pages.student) and the admin dashboard
+(glue.pages.admin) are blueprints of their own in this package."""
 
 from __future__ import annotations
 
+import base64
 import logging
 
-from flask import Blueprint, Response, abort, current_app, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..auth import COOKIE, check_csrf, clear_session_cookies, csrf_token, login_required, mint
 from ..db import DatabaseUnavailable
+from .auth import login_required
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
-
-
-@bp.app_context_processor
-def _globals():
-    return {"csrf_token": csrf_token, "dev_login": current_app.config.get("DEV_LOGIN", False)}
-
-
-def demo_users() -> list[dict]:
-    """Users offered by the development sign-in page (only when DEV_LOGIN is on)."""
-    if not current_app.config.get("DEV_LOGIN"):
-        return []
-    try:
-        with current_app.extensions["db"].service() as conn:
-            return conn.execute(
-                "select id, email, full_name, role from public.profiles where email like '%%@example.org'"
-                " order by role, email"
-            ).fetchall()
-    except DatabaseUnavailable:
-        return []
 
 
 @bp.app_errorhandler(HTTPException)
@@ -46,40 +29,6 @@ def _http_error(exc: HTTPException):
 def index():
     """Home: where to go."""
     return render_template("index.html")
-
-
-@bp.get("/login")
-def login():
-    """The sign-in page. Locally (DEV_LOGIN) it lists the demo users; in production users sign in
-    through the organisation's Supabase Auth, whose session cookie (or sb-access-token) is read."""
-    return render_template("login.html", reason=None, demo_users=demo_users(), next=request.args.get("next", ""))
-
-
-@bp.post("/login/dev")
-def dev_login():
-    """Development only: sign in as a demo user (mints a token like Supabase Auth would)."""
-    if not current_app.config.get("DEV_LOGIN"):
-        abort(404)
-    check_csrf()
-    users = {str(u["id"]): u for u in demo_users()}
-    user = users.get(request.form.get("user_id", ""))
-    if user is None:
-        abort(400, description="Unknown demo user.")
-    target = request.form.get("next") or ("/admin/dashboard" if user["role"] == "admin" else "/student/progress")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    response = redirect(target)
-    response.set_cookie(COOKIE, mint(str(user["id"]), user["email"]), httponly=True, samesite="Lax", max_age=8 * 3600)
-    return response
-
-
-@bp.post("/logout")
-def logout():
-    """Forget the session cookie."""
-    check_csrf()
-    response = redirect(url_for("pages.login"))
-    clear_session_cookies(response)  # ours and Supabase's session cookies
-    return response
 
 
 @bp.get("/certificates/<code>")
@@ -104,8 +53,7 @@ def verify_certificate(code: str):
 def download_certificate(certificate_id):
     """The signed-in student's certificate PDF. Read as that user: RLS returns nothing for
     someone else's certificate, which is then a 404 like an unknown one."""
-    with current_app.extensions["db"].as_user(g.claims) as conn:
-        row = conn.execute("select pdf from public.certificates where id = %s", (certificate_id,)).fetchone()
+    row = current_app.extensions["rpc"].as_user(g.claims).call("certificate_pdf", p_certificate_id=str(certificate_id))
     if row is None:
         return render_template(
             "error.html",
@@ -124,7 +72,7 @@ def download_certificate(certificate_id):
         response.headers["Retry-After"] = "30"
         return response
     return Response(
-        bytes(row["pdf"]),
+        base64.b64decode(row["pdf"]),
         mimetype="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="certificate-{certificate_id}.pdf"',

@@ -15,11 +15,12 @@ from datetime import datetime
 import psycopg
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
-from ..auth import check_csrf, login_required
+from ..auth import check_csrf
 from ..db import DatabaseUnavailable
+from .auth import login_required
 
 log = logging.getLogger(__name__)
-bp = Blueprint("admin", __name__)
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # one round trip: every panel of the dashboard as one JSON document
 DASHBOARD_SQL = """
@@ -109,7 +110,7 @@ def _summary(data: dict) -> dict:
     }
 
 
-@bp.get("/admin/dashboard")
+@bp.get("/dashboard")
 @login_required
 def dashboard():
     """The admin dashboard (admins only; 403 for others)."""
@@ -142,7 +143,7 @@ def dashboard():
     )
 
 
-@bp.get("/admin/dashboard.json")
+@bp.get("/dashboard.json")
 @login_required
 def dashboard_json():
     """The dashboard's live numbers (polled by the page every 15 s)."""
@@ -171,7 +172,7 @@ def _back():
     )
 
 
-@bp.post("/admin/steps/<uuid:step_id>/<action>")
+@bp.post("/steps/<uuid:step_id>/<action>")
 @login_required
 def step_action(step_id, action: str):
     """Retry, skip, fail, complete by hand, or enter the partner's id for a step."""
@@ -188,7 +189,7 @@ def step_action(step_id, action: str):
     return _act(sql, params, done, f"{action} step {step_id}")
 
 
-@bp.post("/admin/events/<int:event_id>/replay")
+@bp.post("/events/<int:event_id>/replay")
 @login_required
 def replay_event(event_id: int):
     """Re-apply a stored partner webhook event."""

@@ -13,10 +13,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, render_template
 
-from ..auth import login_required
 from ..db import DatabaseUnavailable
+from .auth import login_required
 
-bp = Blueprint("student", __name__)
+bp = Blueprint("student", __name__, url_prefix="/student")
 
 # One statement: the user's enrollments, each with its program, its certificate (whether the PDF
 # is ready, never the bytes) and its steps as a JSON array in sequence order. Only the partner
@@ -136,7 +136,7 @@ def enrollment_view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@bp.get("/student/progress")
+@bp.get("/progress")
 @login_required
 def progress():
     """The signed-in student's enrollments and where they are in each partner sequence."""

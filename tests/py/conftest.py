@@ -14,8 +14,8 @@ import pytest
 from psycopg.rows import dict_row
 from standardwebhooks.webhooks import Webhook
 
+from devtools.cluster import TemporaryCluster
 from glue import create_app, migrate
-from glue.cluster import TemporaryCluster
 from glue.config import TestConfig
 
 REPO = Path(__file__).resolve().parents[2]

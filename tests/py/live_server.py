@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import requests
 
-from glue.cluster import free_port
+from devtools.cluster import free_port
 
 
 @contextmanager

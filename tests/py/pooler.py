@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from glue.cluster import _as_server_user, _is_root, free_port
+from devtools.cluster import _as_server_user, _is_root, free_port
 
 PGBOUNCER = Path(os.environ.get("PGBOUNCER", "/usr/sbin/pgbouncer"))
 

@@ -19,7 +19,7 @@ from typing import Any
 import requests
 from aiosmtpd.controller import Controller
 
-from glue.cluster import free_port
+from devtools.cluster import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "c
 
 
 class Simulator:
-    """The partner simulator (scripts/partner_simulator.py) as a subprocess."""
+    """The partner simulator (devtools/partner_simulator.py) as a subprocess."""
 
     def __init__(self, app_url: str, env: dict[str, str], port: int | None = None):
         self.port = port or free_port()
@@ -49,7 +49,8 @@ class Simulator:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                str(REPO / "scripts" / "partner_simulator.py"),
+                "-m",
+                "devtools.partner_simulator",
                 "--port",
                 str(self.port),
                 "--app-url",
@@ -58,6 +59,7 @@ class Simulator:
                 "--webhook-backoff-ms",
                 "20",
             ],
+            cwd=REPO,
             env={**os.environ, **self.env},
             stdout=subprocess.PIPE,
             text=True,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from devtools.cluster import free_port
 from glue import create_app
-from glue.cluster import free_port
 from glue.config import TestConfig
 
 

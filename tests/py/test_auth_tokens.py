@@ -31,8 +31,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import g
 
 from glue import create_app
-from glue.auth import KeySet, access_token_from_session, combine_chunks, login_required
+from glue.auth import KeySet, access_token_from_session, combine_chunks
 from glue.config import TestConfig
+from glue.pages.auth import login_required
 
 BEN = "00000000-0000-4000-a000-000000000012"
 HS_SECRET = TestConfig().SUPABASE_JWT_SECRET

@@ -1,4 +1,4 @@
-"""`make run` (python -m glue.run) brings the whole loop up on an embedded cluster and Ctrl-C
+"""`make run` (python -m devtools.run) brings the whole loop up on an embedded cluster and Ctrl-C
 brings it all down."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from glue.cluster import free_port
+from devtools.cluster import free_port
 from tests.py.services import REPO, wait_for
 
 
@@ -34,7 +34,7 @@ def test_make_run_serves_the_loop_and_ctrl_c_stops_everything():
     log_path = tmp / "run.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "glue.run"],
+            [sys.executable, "-m", "devtools.run"],
             cwd=REPO,
             env=env,
             stdout=log,

@@ -1,4 +1,4 @@
-"""scripts/partner_simulator.py, run for real: a subprocess on a free loopback port, talked to over HTTP,
+"""devtools/partner_simulator.py, run for real: a subprocess on a free loopback port, talked to over HTTP,
 sending its webhooks to a small receiving server in this process that verifies every signature."""
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ import pytest
 import requests
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from glue.cluster import free_port
+from devtools.cluster import free_port
 from tests.py.services import wait_for
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "partner_simulator.py"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _secret(seed: bytes) -> str:
@@ -161,7 +161,8 @@ def run_simulator(tmp_path: Path, app_url: str, *args: str, env: dict[str, str] 
         proc = subprocess.Popen(
             [
                 sys.executable,
-                str(SCRIPT),
+                "-m",
+                "devtools.partner_simulator",
                 "--port",
                 str(port),
                 "--app-url",
@@ -170,6 +171,7 @@ def run_simulator(tmp_path: Path, app_url: str, *args: str, env: dict[str, str] 
                 "10",
                 *args,
             ],
+            cwd=REPO,
             env={**clean, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=stderr,

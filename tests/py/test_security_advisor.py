@@ -16,8 +16,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devtools.cluster import TemporaryCluster
 from glue import migrate
-from glue.cluster import TemporaryCluster
 
 SQL_TESTS = Path(__file__).resolve().parents[1] / "sql"
 

@@ -12,8 +12,8 @@ from html.parser import HTMLParser
 import jwt
 import pytest
 
+from devtools.cluster import free_port
 from glue import create_app
-from glue.cluster import free_port
 from glue.config import TestConfig
 from glue.pages import student
 from tests.py.conftest import new_student

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from devtools.cluster import TemporaryCluster
 from glue import create_app
-from glue.cluster import TemporaryCluster
 from glue.config import TestConfig
 from tests.py.conftest import SECRETS, event, new_student, sign, webhook_secrets
 

@@ -5,8 +5,8 @@ throwaway clusters of the tests and benchmarks.
 `setpriv` as the unprivileged `postgres` system user (setpriv execs in place, so signals reach
 the server). The data directory is chowned to that user.
 
-    python -m glue.cluster start [--datadir DIR] [--port N]   # init if needed, start, print URL
-    python -m glue.cluster url [--datadir DIR] [--port N]
+    python -m devtools.cluster start [--datadir DIR] [--port N]   # init if needed, start, print URL
+    python -m devtools.cluster url [--datadir DIR] [--port N]
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ class TemporaryCluster(Cluster):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m glue.cluster", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m devtools.cluster", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("command", choices=["start", "url"])
     parser.add_argument("--datadir", type=Path, default=None)

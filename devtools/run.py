@@ -1,4 +1,4 @@
-"""`make run`: the whole loop on this machine, stopped by Ctrl-C.
+"""`make run` (`python -m devtools.run`): the whole loop on this machine, stopped by Ctrl-C.
 
 - PostgreSQL: DATABASE_URL when set; otherwise the embedded default, a PostgreSQL 15 cluster kept
   under the repository (`.pgdata/`, git-ignored; `PGDATA_DIR` to move it) and reused across runs.
@@ -22,16 +22,17 @@ import secrets
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 from dotenv import dotenv_values, load_dotenv
 
-from . import migrate
-from .cluster import DEFAULT_PORT, REPO, Cluster, default_datadir
+from glue import migrate
 
-log = logging.getLogger("glue.run")
+from .cluster import DEFAULT_PORT, REPO, Cluster, default_datadir
+from .mail_sink import MailSink
+
+log = logging.getLogger("devtools.run")
 RUN_DIR = Path(os.environ.get("RUN_DIR") or REPO / ".run")
 
 
@@ -58,39 +59,6 @@ def _dev_secrets() -> None:
         path.chmod(0o600)
 
 
-class MailSink:
-    """A local SMTP server that writes each message to .run/mail/ and logs one line."""
-
-    def __init__(self, port: int):
-        from aiosmtpd.controller import Controller
-
-        self.dir = RUN_DIR / "mail"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        sink = self
-        self.count = 0
-        self.lock = threading.Lock()
-
-        class Handler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
-                from email import message_from_bytes, policy
-
-                message = message_from_bytes(envelope.content, policy=policy.default)
-                with sink.lock:
-                    sink.count += 1
-                    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{sink.count:04d}.eml"
-                (sink.dir / name).write_bytes(envelope.content)
-                log.info("mail to %s: %s (%s)", ", ".join(envelope.rcpt_tos), message["Subject"], sink.dir / name)
-                return "250 OK"
-
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-
-    def start(self) -> None:
-        self.controller.start()
-
-    def stop(self) -> None:
-        self.controller.stop()
-
-
 def _interrupt(*_args) -> None:
     raise KeyboardInterrupt
 
@@ -111,7 +79,8 @@ def _wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float 
 
 
 def _spawn(argv: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(argv, env=os.environ.copy(), start_new_session=True)
+    # from the repository, where `python -m devtools.partner_simulator` finds the devtools package
+    return subprocess.Popen(argv, cwd=REPO, env=os.environ.copy(), start_new_session=True)
 
 
 def main() -> int:
@@ -145,7 +114,7 @@ def main() -> int:
         mail_note = os.environ.get("SMTP_URL", "")
         if not mail_note:
             sink_port = int(os.environ.get("MAIL_SINK_PORT", "8025"))
-            sink = MailSink(sink_port)
+            sink = MailSink(sink_port, RUN_DIR / "mail")
             sink.start()
             os.environ["SMTP_URL"] = f"smtp://127.0.0.1:{sink_port}"
             os.environ.setdefault("MAIL_FROM", "Training Team <training@localhost>")
@@ -158,7 +127,8 @@ def main() -> int:
                 _spawn(
                     [
                         sys.executable,
-                        str(REPO / "scripts" / "partner_simulator.py"),
+                        "-m",
+                        "devtools.partner_simulator",
                         "--port",
                         str(sim_port),
                         "--app-url",
@@ -173,8 +143,8 @@ def main() -> int:
 
         children.append(_spawn([sys.executable, "-m", "flask", "--app", "glue", "worker", "--scan-interval", "60"]))
 
-        from . import create_app
-        from .config import DevelopmentConfig
+        from glue import create_app
+        from glue.config import DevelopmentConfig
 
         app = create_app(DevelopmentConfig(DATABASE_URL=url))
         print(

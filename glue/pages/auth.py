@@ -1,0 +1,80 @@
+"""The sign-in blueprint (flaskr's `auth` blueprint): the sign-in page, the development sign-in,
+sign-out, and `login_required` for the views that need a signed-in user. Verifying the token,
+reading the cookies and the CSRF check are glue.auth's (no views there)."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+
+from ..auth import COOKIE, AuthError, authenticate, check_csrf, clear_session_cookies, csrf_token, mint
+from ..db import DatabaseUnavailable
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.app_context_processor
+def _globals():
+    return {"csrf_token": csrf_token, "dev_login": current_app.config.get("DEV_LOGIN", False)}
+
+
+def demo_users() -> list[dict]:
+    """Users offered by the development sign-in page (only when DEV_LOGIN is on)."""
+    if not current_app.config.get("DEV_LOGIN"):
+        return []
+    try:
+        return current_app.extensions["rpc"].call("demo_users")
+    except DatabaseUnavailable:
+        return []
+
+
+def login_required(view):
+    """The view needs a signed-in user: g.claims and g.user_id are set; otherwise 401 with the
+    sign-in page."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            g.claims = authenticate()
+        except AuthError as exc:
+            next_url = request.full_path.rstrip("?")
+            return render_template("login.html", reason=str(exc), demo_users=demo_users(), next=next_url), 401
+        g.user_id = g.claims["sub"]
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.get("/login")
+def login():
+    """The sign-in page. Locally (DEV_LOGIN) it lists the demo users; in production users sign in
+    through the organisation's Supabase Auth, whose session cookie (or sb-access-token) is read."""
+    return render_template("login.html", reason=None, demo_users=demo_users(), next=request.args.get("next", ""))
+
+
+@bp.post("/login/dev")
+def dev_login():
+    """Development only: sign in as a demo user (mints a token like Supabase Auth would)."""
+    if not current_app.config.get("DEV_LOGIN"):
+        abort(404)
+    check_csrf()
+    users = {str(u["id"]): u for u in demo_users()}
+    user = users.get(request.form.get("user_id", ""))
+    if user is None:
+        abort(400, description="Unknown demo user.")
+    target = request.form.get("next") or ("/admin/dashboard" if user["role"] == "admin" else "/student/progress")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = redirect(target)
+    response.set_cookie(COOKIE, mint(str(user["id"]), user["email"]), httponly=True, samesite="Lax", max_age=8 * 3600)
+    return response
+
+
+@bp.post("/logout")
+def logout():
+    """Forget the session cookie."""
+    check_csrf()
+    response = redirect(url_for("auth.login"))
+    clear_session_cookies(response)  # ours and Supabase's session cookies
+    return response

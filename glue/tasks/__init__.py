@@ -1,0 +1,83 @@
+"""The worker's tasks: one module per queue, each registering its handler here.
+
+    @task("certificate")
+    def certificate(ctx: TaskContext, msg_id: int, message: dict) -> str: ...
+
+A handler gets the job's `msg_id` and `message` (the JSON the SQL queued) and returns a one-line
+outcome for the log. It finishes the job itself, through the SQL function that records its
+result (`record_partner_enrollment`, `store_certificate_pdf`, `complete_email`: each archives the
+job in the same transaction). It raises `TaskError(reason, retryable)` for a failure it
+understands; any other exception is a bug in that job, retried. The worker (glue/worker.py) knows
+no task by name: it reads the queues from `queue.queues` and looks each up in `registry()`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger("glue.tasks")
+
+# every task module, imported (and so registered) by registry()
+MODULES = ("partner_enrollment", "certificate", "email")
+
+Handler = Callable[["TaskContext", int, dict], str]
+_REGISTRY: dict[str, Handler] = {}
+
+
+class TaskError(Exception):
+    """A job failed for a reason the task understands; `retryable` says whether trying again may help."""
+
+    def __init__(self, message: str, retryable: bool):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def task(queue: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of `queue`'s jobs."""
+
+    def register(handler: Handler) -> Handler:
+        if queue in _REGISTRY and _REGISTRY[queue] is not handler:
+            raise ValueError(f"two handlers for the {queue} queue")
+        _REGISTRY[queue] = handler
+        return handler
+
+    return register
+
+
+def registry() -> dict[str, Handler]:
+    """{queue name: handler} of every task module."""
+    for name in MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    return dict(_REGISTRY)
+
+
+class TaskContext:
+    """What a handler may use: the app's config, its SQL functions (`call`), this site's base URL
+    and the mailer (built on first use, None without SMTP_URL)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.rpc = app.extensions["rpc"]
+        self.site_url = app.config["SITE_URL"].rstrip("/")
+        self._mailer = None
+        self._mailer_loaded = False
+
+    def call(self, function: str, **params: Any) -> Any:
+        """One SQL function in public, as service_role, in one round trip (glue.rpc)."""
+        return self.rpc.call(function, **params)
+
+    def mailer(self):
+        if not self._mailer_loaded:
+            from ..mailer import Mailer
+
+            self._mailer = Mailer.from_config(self.app.config)
+            self._mailer_loaded = True
+            if self._mailer is None:
+                log.warning("SMTP_URL is not set: emails are recorded as skipped, not sent")
+        return self._mailer
+
+
+__all__ = ["Handler", "TaskContext", "TaskError", "registry", "task"]
