@@ -25,6 +25,8 @@ from .rpc import RpcError
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/api/webhooks")
 
+# the check constraint on public.partner_lms_providers.slug, the same regular expression (a test compares
+# them): a path that cannot be a partner's slug is a 404 without a database lookup, and is never echoed
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 # the SQL function's answer → HTTP status
 STATUS_CODES = {
