@@ -16,12 +16,18 @@
 select pg_catalog.set_config('lock_timeout', '10s', true);
 select pg_catalog.set_config('statement_timeout', '120s', true);
 
+-- No client names a trigger (they are the table's own business): renaming them breaks nothing.
+-- squawk-ignore renaming-object
 alter trigger enrollment_steps_guard_transition on public.enrollment_steps rename to _100_guard_transition;
+-- squawk-ignore renaming-object
 alter trigger enrollment_steps_audit_insert on public.enrollment_steps rename to _100_audit_insert;
+-- squawk-ignore renaming-object
 alter trigger enrollment_steps_audit_update on public.enrollment_steps rename to _100_audit_update;
+-- squawk-ignore renaming-object
 alter trigger enrollment_steps_resolve_alerts on public.enrollment_steps rename to _200_resolve_alerts;
-alter trigger enrollment_steps_enqueue_partner_enrollment on public.enrollment_steps
-  rename to _300_enqueue_partner_enrollment;
+-- squawk-ignore renaming-object
+alter trigger enrollment_steps_enqueue_partner_enrollment on public.enrollment_steps rename to _300_enqueue_partner_enrollment;
+-- squawk-ignore renaming-object
 alter trigger enrollment_steps_apply_waiting_events on public.enrollment_steps rename to _400_apply_waiting_events;
 
 comment on schema private is 'Not exposed by the Data API: security definer bodies behind public entry points, helpers, trigger functions, the monitoring snapshot.';
