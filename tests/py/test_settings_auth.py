@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from dotenv import dotenv_values
 
-from glue import create_app, run
+from devtools import run
+from glue import create_app
 from glue.config import Config, ConfigError, TestConfig
 
 UNUSED_DB = "postgresql://nobody@127.0.0.1:9/unused"
