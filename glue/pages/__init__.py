@@ -17,6 +17,13 @@ log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
 
 
+def user_rpc():
+    """The SQL functions as the signed-in user (after login_required): the pages' one way to the
+    database. Over the direct pool: `authenticated` + g.claims; over Supabase's HTTP API it would
+    send the user's access token (g.access_token) as the bearer."""
+    return current_app.extensions["rpc"].as_user(g.claims, token=g.get("access_token"))
+
+
 @bp.app_errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     """Errors as a page (JSON under /api/), never with internals."""
@@ -53,7 +60,7 @@ def verify_certificate(code: str):
 def download_certificate(certificate_id):
     """The signed-in student's certificate PDF. Read as that user: RLS returns nothing for
     someone else's certificate, which is then a 404 like an unknown one."""
-    row = current_app.extensions["rpc"].as_user(g.claims).call("certificate_pdf", p_certificate_id=str(certificate_id))
+    row = user_rpc().call("certificate_pdf", p_certificate_id=str(certificate_id))
     if row is None:
         return render_template(
             "error.html",

@@ -2,9 +2,10 @@
 enrollments and webhook events needing attention, with the overrides (retry, skip, fail,
 complete by hand, enter a partner's id, replay an event) and analytics charts.
 
-Every number comes from the monitor_* SQL functions and every action is one call of an admin_*
-SQL function, run as the signed-in user (`authenticated` + JWT claims): SQL decides who is an
-admin (42501 otherwise → 403) and records the action in the audit trail.
+Every panel, filter and number comes from one call of public.admin_dashboard (the monitor_*
+SQL functions) and every action is one call of an admin_* SQL function, both through the rpc
+transport as the signed-in user (`authenticated` + JWT claims): SQL decides who is an admin
+(42501 otherwise → 403) and records the action in the audit trail.
 """
 
 from __future__ import annotations
@@ -12,102 +13,44 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import psycopg
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 
 from ..auth import check_csrf
 from ..db import DatabaseUnavailable
+from ..rpc import RpcError
+from . import user_rpc
 from .auth import login_required
 
 log = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-# one round trip: every panel of the dashboard as one JSON document
-DASHBOARD_SQL = """
-select jsonb_build_object(
-  'pipeline', (select coalesce(jsonb_agg(p), '[]') from public.monitor_pipeline() p),
-  'programs', (select coalesce(jsonb_agg(p), '[]') from public.monitor_program_completion() p),
-  'stuck', (select coalesce(jsonb_agg(p), '[]') from public.monitor_stuck_students(%(days)s, %(rows)s) p),
-  'bottlenecks', (select coalesce(jsonb_agg(p), '[]') from public.monitor_bottlenecks() p),
-  'funnel', (select coalesce(jsonb_agg(p), '[]') from public.monitor_funnel(%(program)s) p),
-  'weekly', (select coalesce(jsonb_agg(p), '[]') from public.monitor_weekly_completions(12) p),
-  'failed', (select coalesce(jsonb_agg(p), '[]') from public.monitor_failed_enrollments(%(rows)s) p),
-  'awaiting', (select coalesce(jsonb_agg(p), '[]') from public.monitor_awaiting_enrollment(%(rows)s) p),
-  'partner_events', (select coalesce(jsonb_agg(p), '[]') from public.monitor_partner_events() p),
-  'waiting_events', (select coalesce(jsonb_agg(p), '[]') from public.monitor_waiting_events(%(rows)s) p),
-  'queues', (select coalesce(jsonb_agg(p), '[]') from public.monitor_queues() p)
-) as data
-"""
-
-LIST_ROWS = 50  # rows shown per list (stuck, failed, awaiting, events); counts come from SQL
-
 STEP_ACTIONS = {
-    # action: (SQL, success message)
-    "retry": (
-        "select public.admin_retry_step(%(step)s, %(reason)s)",
-        "Retried: the partner enrollment is queued again.",
-    ),
-    "skip": ("select public.admin_skip_step(%(step)s, %(reason)s)", "Skipped; the next partner has started."),
-    "fail": ("select public.admin_fail_step(%(step)s, %(reason)s)", "Marked as failed."),
+    # action: (SQL function, its parameters from the form, success message)
+    "retry": ("admin_retry_step", ("p_reason",), "Retried: the partner enrollment is queued again."),
+    "skip": ("admin_skip_step", ("p_reason",), "Skipped; the next partner has started."),
+    "fail": ("admin_fail_step", ("p_reason",), "Marked as failed."),
     "complete": (
-        "select public.admin_complete_step(%(step)s, %(reason)s, %(external_id)s)",
+        "admin_complete_step",
+        ("p_reason", "p_external_enrollment_id"),
         "Completed by hand; the next partner has started.",
     ),
     "link": (
-        "select public.admin_link_step(%(step)s, %(external_id)s, %(reason)s, %(launch_url)s)",
+        "admin_link_step",
+        ("p_external_enrollment_id", "p_reason", "p_launch_url"),
         "Partner enrollment id saved; waiting webhook events were applied.",
     ),
 }
 
 
-def _load(program: str | None) -> dict | None:
-    """The dashboard's data as the signed-in user; None when SQL says they are not an admin."""
+def _load(program: str | None, provider: str | None) -> dict | None:
+    """The dashboard's data as the signed-in user, filtered and summed up by SQL
+    (public.admin_dashboard); None when SQL says they are not an admin."""
     try:
-        with current_app.extensions["db"].as_user(g.claims) as conn:
-            return conn.execute(DASHBOARD_SQL, {"days": 7, "program": program, "rows": LIST_ROWS}).fetchone()["data"]
-    except psycopg.errors.InsufficientPrivilege:
-        return None
-
-
-def _filtered(data: dict, program: str | None, provider: str | None) -> dict:
-    """Apply the page's filters to the lists (display only; the numbers come from SQL)."""
-    names = {p["program_slug"]: p["program_name"] for p in data["programs"]}
-
-    def keep(row: dict) -> bool:
-        if provider and "provider_slug" in row and row["provider_slug"] != provider:
-            return False
-        if program and "program_slug" in row:
-            return row["program_slug"] == program
-        if program and "program_name" in row:
-            return row["program_name"] == names.get(program)
-        return True
-
-    for key in (
-        "pipeline",
-        "stuck",
-        "bottlenecks",
-        "failed",
-        "awaiting",
-        "partner_events",
-        "waiting_events",
-        "programs",
-    ):
-        data[key] = [row for row in data[key] if keep(row)]
-    return data
-
-
-def _summary(data: dict) -> dict:
-    """The headline numbers: totals from SQL (not the length of the shown, capped lists)."""
-    pipeline = data["pipeline"]
-    return {
-        "in_progress": sum(p["in_progress"] for p in pipeline),
-        "completed_steps": sum(p["completed"] for p in pipeline),
-        "stuck": sum(b["stuck"] for b in data["bottlenecks"]),
-        "failed": sum(p["failed"] for p in pipeline),
-        "awaiting": f"{LIST_ROWS}+" if len(data["awaiting"]) >= LIST_ROWS else len(data["awaiting"]),
-        "waiting_events": sum(e["unmatched"] + e["deferred"] + e["rejected"] for e in data["partner_events"]),
-        "refreshed_at": pipeline[0]["refreshed_at"] if pipeline else None,
-    }
+        return user_rpc().call("admin_dashboard", p_program=program, p_partner=provider)
+    except RpcError as exc:
+        if exc.sqlstate == "42501":
+            return None
+        raise
 
 
 @bp.get("/dashboard")
@@ -117,7 +60,7 @@ def dashboard():
     program = request.args.get("program") or None
     provider = request.args.get("provider") or None
     try:
-        data = _load(program)
+        data = _load(program, provider)
     except DatabaseUnavailable:
         return render_template(
             "error.html",
@@ -128,17 +71,14 @@ def dashboard():
         return render_template(
             "error.html", title="Admins only", message="This page is for training staff. Your account is not an admin."
         ), 403
-    all_programs = [(p["program_slug"], p["program_name"]) for p in data["programs"]]
-    all_providers = [(p["provider_slug"], p["provider_name"]) for p in data["pipeline"]]
-    data = _filtered(data, program, provider)
     return render_template(
         "admin_dashboard.html",
         data=data,
-        summary=_summary(data),
+        summary=data["summary"],
         program=program,
         provider=provider,
-        all_programs=all_programs,
-        all_providers=all_providers,
+        all_programs=[tuple(p) for p in data["all_programs"]],
+        all_providers=[tuple(p) for p in data["all_providers"]],
         now=datetime.now().astimezone(),
     )
 
@@ -150,19 +90,18 @@ def dashboard_json():
     program = request.args.get("program") or None
     provider = request.args.get("provider") or None
     try:
-        data = _load(program)
+        data = _load(program, provider)
     except DatabaseUnavailable:
         return jsonify(error="database unavailable"), 503
     if data is None:
         return jsonify(error="admins only"), 403
-    data = _filtered(data, program, provider)
     pipeline = {
         p["provider_slug"]: {
             k: p[k] for k in ("pending", "in_progress", "completed", "failed", "skipped", "total", "completion_rate")
         }
         for p in data["pipeline"]
     }
-    return jsonify(summary=_summary(data), pipeline=pipeline)
+    return jsonify(summary=data["summary"], pipeline=pipeline)
 
 
 def _back():
@@ -179,14 +118,13 @@ def step_action(step_id, action: str):
     check_csrf()
     if action not in STEP_ACTIONS:
         abort(404)
-    sql, done = STEP_ACTIONS[action]
-    params = {
-        "step": step_id,
-        "reason": request.form.get("reason", ""),
-        "external_id": request.form.get("external_enrollment_id") or None,
-        "launch_url": request.form.get("launch_url") or None,
+    function, names, done = STEP_ACTIONS[action]
+    form = {
+        "p_reason": request.form.get("reason", ""),
+        "p_external_enrollment_id": request.form.get("external_enrollment_id") or None,
+        "p_launch_url": request.form.get("launch_url") or None,
     }
-    return _act(sql, params, done, f"{action} step {step_id}")
+    return _act(function, {"p_step_id": str(step_id), **{k: form[k] for k in names}}, done, f"{action} step {step_id}")
 
 
 @bp.post("/events/<int:event_id>/replay")
@@ -195,32 +133,33 @@ def replay_event(event_id: int):
     """Re-apply a stored partner webhook event."""
     check_csrf()
     return _act(
-        "select public.admin_replay_event(%(event)s, %(reason)s) ->> 'status'",
-        {"event": event_id, "reason": request.form.get("reason", "")},
+        "admin_replay_event",
+        {"p_event_id": event_id, "p_reason": request.form.get("reason", "")},
         "Event replayed: {}.",
         f"replay event {event_id}",
+        status=True,
     )
 
 
-def _act(sql: str, params: dict, done: str, what: str):
+def _act(function: str, params: dict, done: str, what: str, status: bool = False):
+    """One admin_* SQL function as the signed-in user, then back to the page with a message."""
     try:
-        with current_app.extensions["db"].as_user(g.claims) as conn:
-            result = conn.execute(sql, params).fetchone()
-    except psycopg.errors.InsufficientPrivilege:
-        return render_template("error.html", title="Admins only", message="This action is for training staff."), 403
+        result = user_rpc().call(function, **params)
     except DatabaseUnavailable:
         flash("The database is unavailable; nothing was changed. Please try again.", "error")
         return _back()
-    except psycopg.Error as exc:
+    except RpcError as exc:
+        if exc.sqlstate == "42501":
+            return render_template("error.html", title="Admins only", message="This action is for training staff."), 403
         # our own SQL errors (PS002 unknown step, PS003 wrong state, PS005, PS007 no reason) say
         # what is wrong in plain words; anything else is logged and reported without internals
         if exc.sqlstate and exc.sqlstate.startswith("PS"):
-            flash(f"Not done: {exc.diag.message_primary}.", "error")
+            flash(f"Not done: {exc.message}.", "error")
         else:
             log.exception("admin action %s failed", what)
             flash("Not done: an unexpected error occurred.", "error")
         return _back()
-    value = next(iter(result.values())) if result else None
+    value = result["status"] if status and result else result
     flash(done.format(value) if "{}" in done else done, "ok")
     log.info("admin %s: %s", g.user_id, what)
     return _back()

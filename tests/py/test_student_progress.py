@@ -15,7 +15,6 @@ import pytest
 from devtools.cluster import free_port
 from glue import create_app
 from glue.config import TestConfig
-from glue.pages import student
 from tests.py.conftest import new_student
 
 JWT_SECRET = TestConfig().SUPABASE_JWT_SECRET
@@ -199,11 +198,15 @@ def test_it_queries_as_the_signed_in_user(app, client):
 
 def test_rls_alone_hides_other_students_rows_from_the_pages_query(app):
     """Even without the query's user filter, the page's statement run as a student returns only their rows."""
-    unfiltered = student.PROGRESS_SQL.replace("where e.user_id = %(user_id)s", "where %(user_id)s::uuid is not null")
-    assert unfiltered != student.PROGRESS_SQL
+    (source,) = app.extensions["db"].query(
+        "select prosrc from pg_proc where oid = 'public.student_progress()'::regprocedure"
+    )
+    body = source["prosrc"]
+    unfiltered = body.replace("where e.user_id = (select auth.uid())", "where %(user_id)s::uuid is not null")
+    assert unfiltered != body
     with app.extensions["db"].as_user({"sub": BEN, "role": "authenticated"}) as conn:
-        rows = conn.execute(unfiltered, {"user_id": BEN}).fetchall()
-    assert [r["program_name"] for r in rows] == ["Medical Assistant"]
+        (row,) = conn.execute(f"select ({unfiltered}) as enrollments", {"user_id": BEN}).fetchall()
+    assert [r["program_name"] for r in row["enrollments"]] == ["Medical Assistant"]
 
 
 def test_a_student_sees_only_their_own_enrollments(sql, page):
