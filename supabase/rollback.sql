@@ -52,6 +52,14 @@ drop function if exists public.monitor_awaiting_enrollment(integer);
 drop function if exists public.monitor_partner_events();
 drop function if exists public.monitor_waiting_events(integer);
 drop function if exists public.monitor_queues();
+-- 20261202600000_pages_and_cli_sql and 20261202600001_settings (their private helpers and
+-- private.settings go with the private schema below)
+drop function if exists public.student_progress();
+drop function if exists public.certificate_pdf(uuid);
+drop function if exists public.demo_users();
+drop function if exists public.partner_events_to_replay(boolean, boolean, text);
+drop function if exists public.admin_dashboard(text, text, integer, integer);
+drop function if exists public.get_settings();
 
 -- The profile trigger on auth.users goes with its function (drop trigger would need ownership of
 -- auth.users, which is GoTrue's on Supabase); auth.users and its rows stay.
@@ -80,5 +88,5 @@ delete from supabase_migrations.schema_migrations where version in (
   '20261122000100', '20261122000200', '20261122000300', '20261122000400',
   '20261122000500', '20261122000600', '20261122000700',
   '20261122034309', '20261202100000',
-  '20261202200000', '20261202400000'
+  '20261202200000', '20261202400000', '20261202600000', '20261202600001'
 );

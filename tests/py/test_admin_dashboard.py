@@ -197,3 +197,22 @@ def test_an_open_redirect_through_back_is_refused(admin, sql):
     failed = sql("select id from public.enrollment_steps where status = 'failed'")[0]["id"]
     r = admin.post_as_admin(f"/admin/steps/{failed}/retry", reason="go elsewhere", back="https://evil.example/")
     assert r.headers["Location"].endswith("/admin/dashboard")
+
+
+def test_the_dashboard_shows_the_settings_and_follows_them(admin, sql):
+    """The thresholds live in one SQL table (private.settings): shown on the page, and the live
+    stuck list follows a changed stuck line."""
+
+    def stuck_section(page):
+        return re.search(r'id="stuck-h">(.*?)</section>', page, re.S).group(1)
+
+    page = admin.get("/admin/dashboard", headers=bearer(ADMIN)).get_data(as_text=True)
+    assert "Stuck &gt; 7 days" in page
+    assert 'data-setting="stuck_after_days">7<' in page and 'data-setting="dashboard_list_rows">50<' in page
+    assert "Cara Nguyen" in stuck_section(page)
+
+    sql("update private.settings set stuck_after_days = 365, dashboard_list_rows = 20")
+    page = admin.get("/admin/dashboard", headers=bearer(ADMIN)).get_data(as_text=True)
+    assert "Stuck &gt; 365 days" in page
+    assert 'data-setting="stuck_after_days">365<' in page and 'data-setting="dashboard_list_rows">20<' in page
+    assert "Cara Nguyen" not in stuck_section(page)

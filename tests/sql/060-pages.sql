@@ -2,7 +2,7 @@
 -- demo_users, partner_events_to_replay) and the rules they share, each defined once:
 -- step_display_state, step_is_done, step_awaits_manual_enrollment, waiting_event_statuses.
 begin;
-select plan(30);
+select plan(37);
 
 delete from public.enrollments;
 delete from public.partner_events;
@@ -101,7 +101,7 @@ select isnt(public.refresh_monitoring(), null, 'the snapshot is fresh');
 select is(
   (select array_agg(k order by k) from jsonb_object_keys(public.admin_dashboard()) k),
   array['all_programs', 'all_providers', 'awaiting', 'bottlenecks', 'failed', 'funnel', 'partner_events', 'pipeline',
-        'programs', 'queues', 'stuck', 'summary', 'waiting_events', 'weekly'],
+        'programs', 'queues', 'settings', 'stuck', 'summary', 'waiting_events', 'weekly'],
   'every panel, the summary and the filter menus in one call');
 select is((public.admin_dashboard() -> 'summary' ->> 'waiting_events')::int, 3,
   'webhook events to review: unmatched, deferred, rejected');
@@ -123,6 +123,22 @@ select is(
   array['cna'], 'the program filter');
 select cmp_ok(jsonb_array_length(public.admin_dashboard(p_program => 'cna') -> 'all_programs'), '>', 1,
   'the filter menu still offers every program');
+
+-- the settings: one row, read by SQL, shown on the dashboard
+select is(public.get_settings() ->> 'stuck_after_days', '7', 'an admin reads the settings');
+select is(public.admin_dashboard() -> 'settings' ->> 'stuck_after_days', '7', 'the dashboard shows the stuck line');
+select is(public.admin_dashboard() -> 'settings' ->> 'dashboard_list_rows', '50', 'and the rows per list');
+select is(jsonb_array_length(public.admin_dashboard(p_partner => 'jri') -> 'stuck'), 0, 'Ann went to JRI today');
+select throws_ok($$ update private.settings set stuck_after_days = 0 $$, '42501', null, 'admins do not change them here');
+select tests.clear_authentication();
+update public.enrollment_steps set started_at = now() - interval '3 days'
+  where id = tests.step_id((select id from t where name = 'ann_barber'), 2);
+update private.settings set stuck_after_days = 2;
+select tests.authenticate_as('pg_admin');
+select is(jsonb_array_length(public.admin_dashboard(p_partner => 'jri') -> 'stuck'), 1,
+  'with the stuck line at 2 days, 3 days at JRI is stuck');
+select tests.authenticate_as('pg_ann');
+select is(public.get_settings(), null, 'a student does not see the settings');
 
 select * from finish();
 rollback;

@@ -2,16 +2,18 @@
 -- applied (p_program: a program slug, p_partner: a partner slug; null shows all), the headline
 -- numbers computed over the filtered panels, and the unfiltered choices of the filter menus.
 -- Lists are capped at p_rows rows (the counts come from the snapshot, not from the lists);
--- a step is stuck after p_stuck_days days in progress.
+-- a step is stuck after p_stuck_days days in progress. Both default to private.settings
+-- (dashboard_list_rows, stuck_after_days), which the dashboard shows under "settings".
 -- Security invoker: each monitor_* function checks that the caller is an admin (42501 otherwise).
 --   panels: pipeline, programs, stuck, bottlenecks, funnel, weekly, failed, awaiting,
 --           partner_events, waiting_events, queues
 --   summary: in_progress, completed_steps, stuck, failed, awaiting (a number, or "<p_rows>+"
 --           when the list is full), waiting_events (private.waiting_event_statuses), refreshed_at
 --   all_programs: [[slug, name], ...]; all_providers: [[slug, name], ...]
+--   settings: public.get_settings() with the values used (stuck_after_days, dashboard_list_rows)
 create or replace function public.admin_dashboard(
-  p_program text default null, p_partner text default null, p_rows integer default 50,
-  p_stuck_days integer default 7)
+  p_program text default null, p_partner text default null, p_rows integer default null,
+  p_stuck_days integer default null)
 returns jsonb
 language plpgsql
 stable
@@ -22,7 +24,10 @@ declare
   v jsonb;
   v_program_name text;
   v_key text;
+  v_settings jsonb := public.get_settings();
 begin
+  p_rows := coalesce(p_rows, (v_settings ->> 'dashboard_list_rows')::integer);
+  p_stuck_days := coalesce(p_stuck_days, private.stuck_after_days());
   v := pg_catalog.jsonb_build_object(
     'pipeline', (select coalesce(pg_catalog.jsonb_agg(p), '[]') from public.monitor_pipeline() p),
     'programs', (select coalesce(pg_catalog.jsonb_agg(p), '[]') from public.monitor_program_completion() p),
@@ -34,7 +39,9 @@ begin
     'awaiting', (select coalesce(pg_catalog.jsonb_agg(p), '[]') from public.monitor_awaiting_enrollment(p_rows) p),
     'partner_events', (select coalesce(pg_catalog.jsonb_agg(p), '[]') from public.monitor_partner_events() p),
     'waiting_events', (select coalesce(pg_catalog.jsonb_agg(p), '[]') from public.monitor_waiting_events(p_rows) p),
-    'queues', (select coalesce(pg_catalog.jsonb_agg(p), '[]') from public.monitor_queues() p));
+    'queues', (select coalesce(pg_catalog.jsonb_agg(p), '[]') from public.monitor_queues() p),
+    'settings', coalesce(v_settings, '{}') || pg_catalog.jsonb_build_object(
+      'stuck_after_days', p_stuck_days, 'dashboard_list_rows', p_rows));
 
   -- the filter menus offer everything, whatever is filtered
   v := v || pg_catalog.jsonb_build_object(
