@@ -44,7 +44,6 @@ class Worker:
         batch: int = 20,
         scan_interval: float = 300.0,
         poll_interval: float = 0.25,
-        stuck_days: int = 7,
         monitoring_interval: float = 30.0,
         handlers: dict[str, Handler] | None = None,
     ):
@@ -55,7 +54,6 @@ class Worker:
         self.batch = batch
         self.scan_interval = scan_interval
         self.poll_interval = poll_interval
-        self.stuck_days = stuck_days
         self.handlers = registry() if handlers is None else handlers
         self.context = TaskContext(app)
         self.stop = threading.Event()
@@ -141,11 +139,11 @@ class Worker:
         log.info("%s job %s released (shutting down)", queue, msg_id)
 
     def _refresh_monitoring(self) -> None:
-        took = self.db.query("select public.refresh_monitoring() as took")[0]["took"]
+        took = self.context.call("refresh_monitoring")
         log.debug("monitoring snapshot refreshed in %s", took)
 
     def _periodic(self) -> None:
-        result = self.db.query("select public.run_periodic_checks(%s) as r", (self.stuck_days,))[0]["r"]
+        result = self.context.call("run_periodic_checks")  # the stuck threshold is SQL's default
         if result["stuck_nudges"] or result["sla_breaches"]:
             log.info(
                 "periodic checks: %s stuck nudge(s), %s SLA alert(s)", result["stuck_nudges"], result["sla_breaches"]
