@@ -68,9 +68,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.extensions["partners"] = webhooks.KnownPartners()
     app.register_blueprint(webhooks.bp)  # /api/webhooks/partners/<slug>
-    app.register_blueprint(pages.bp)  # /, /certificates/<code>, /student/certificates/<id>.pdf
+    app.register_blueprint(pages.bp)  # /, /certificates/<code>
     app.register_blueprint(sign_in.bp)  # /login, /login/dev, /logout
-    app.register_blueprint(student.bp)  # /student/progress
+    app.register_blueprint(student.bp)  # /student/progress, /student/certificates/<id>.pdf
     app.register_blueprint(admin.bp)  # /admin/dashboard, /admin/dashboard.json, /admin/steps/..., /admin/events/...
     register_commands(app)
 

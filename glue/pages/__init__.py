@@ -1,17 +1,15 @@
-"""The pages: the start page, errors, certificate verification and download. Sign-in and
-sign-out (glue.pages.auth), the student's progress (glue.pages.student) and the admin dashboard
-(glue.pages.admin) are blueprints of their own in this package."""
+"""The pages: the start page, errors, public certificate verification. Sign-in and sign-out
+(glue.pages.auth), the student's pages (glue.pages.student: progress, certificate download) and
+the admin dashboard (glue.pages.admin) are blueprints of their own in this package."""
 
 from __future__ import annotations
 
-import base64
 import logging
 
-from flask import Blueprint, Response, current_app, g, make_response, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..db import DatabaseUnavailable
-from .auth import login_required
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
@@ -53,36 +51,3 @@ def verify_certificate(code: str):
     if result is None:
         return render_template("certificate.html", certificate=None, code=code), 404
     return render_template("certificate.html", certificate=result, code=code)
-
-
-@bp.get("/student/certificates/<uuid:certificate_id>.pdf")
-@login_required
-def download_certificate(certificate_id):
-    """The signed-in student's certificate PDF. Read as that user: RLS returns nothing for
-    someone else's certificate, which is then a 404 like an unknown one."""
-    row = user_rpc().call("certificate_pdf", p_certificate_id=str(certificate_id))
-    if row is None:
-        return render_template(
-            "error.html",
-            title="Certificate not found",
-            message="There is no certificate at this address for your account.",
-        ), 404
-    if row["pdf"] is None:
-        response = make_response(
-            render_template(
-                "error.html",
-                title="Certificate being prepared",
-                message="Your certificate is being prepared. Please try again in a minute.",
-            ),
-            503,
-        )
-        response.headers["Retry-After"] = "30"
-        return response
-    return Response(
-        base64.b64decode(row["pdf"]),
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="certificate-{certificate_id}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
-    )

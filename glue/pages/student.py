@@ -1,5 +1,6 @@
-"""The student's own progress page: each enrollment with its partner sequence, what is happening
-at the current partner in plain words, the Launch Training link, and the certificate at the end.
+"""The student's pages (under /student): the progress page — each enrollment with its partner
+sequence, what is happening at the current partner in plain words, the Launch Training link, and
+the certificate at the end — and the certificate's PDF download.
 
 The data is one call of public.student_progress() as the signed-in user (`rpc.as_user`), so row
 level security decides which enrollments, steps and certificates are visible; the function also
@@ -9,10 +10,11 @@ decides each step's state and the progress counts. Python only formats dates.
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, Response, g, make_response, render_template
 
 from ..db import DatabaseUnavailable
 from . import user_rpc
@@ -77,4 +79,37 @@ def progress():
         "student_progress.html",
         enrollments=[enrollment_view(e) for e in enrollments],
         email=g.claims.get("email"),
+    )
+
+
+@bp.get("/certificates/<uuid:certificate_id>.pdf")
+@login_required
+def download_certificate(certificate_id):
+    """The signed-in student's certificate PDF. Read as that user: RLS returns nothing for
+    someone else's certificate, which is then a 404 like an unknown one."""
+    row = user_rpc().call("certificate_pdf", p_certificate_id=str(certificate_id))
+    if row is None:
+        return render_template(
+            "error.html",
+            title="Certificate not found",
+            message="There is no certificate at this address for your account.",
+        ), 404
+    if row["pdf"] is None:
+        response = make_response(
+            render_template(
+                "error.html",
+                title="Certificate being prepared",
+                message="Your certificate is being prepared. Please try again in a minute.",
+            ),
+            503,
+        )
+        response.headers["Retry-After"] = "30"
+        return response
+    return Response(
+        base64.b64decode(row["pdf"]),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="certificate-{certificate_id}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
     )
