@@ -3,8 +3,8 @@
     flask --app glue worker [--concurrency 8] [--batch 20] [--scan-interval 300] [--once]
 
 Each queue's jobs go to the handler registered for it (glue/tasks/<queue>.py, see glue.tasks):
-the queues are the rows of `queue.queues`, read at start and at every periodic scan; a queue
-with no registered handler is logged (and its jobs left alone) rather than failed.
+the queues are the rows of `queue.queues`, read at start and every minute; a queue with no
+registered handler is logged (and its jobs left alone) rather than failed.
 
 A failed attempt calls `queue.fail`, which retries with jittered exponential backoff or, after
 the queue's max attempts, dead-letters the job (for a partner enrollment: step failed + admin
@@ -32,6 +32,7 @@ from .db import Database, DatabaseUnavailable
 from .tasks import Handler, TaskContext, TaskError, registry
 
 log = logging.getLogger("glue.worker")
+QUEUES_INTERVAL = 60.0  # seconds between reads of queue.queues (a queue created meanwhile is drained after)
 
 
 class Worker:
@@ -59,7 +60,6 @@ class Worker:
         self.stop = threading.Event()
         self.processed = 0
         self.queues: dict[str, int] = {}  # queue name -> visibility timeout (s), the handled ones
-        self._queues_read = False
         self._unhandled: set[str] = set()
 
     # --- the loop -------------------------------------------------------------------------
@@ -69,17 +69,18 @@ class Worker:
         number of jobs handled."""
         next_scan = time.monotonic() if self.scan_interval > 0 else float("inf")
         next_refresh = time.monotonic() if self.monitoring_interval > 0 else float("inf")
+        next_queues = time.monotonic()
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="job") as pool:
             while not self.stop.is_set():
                 try:
-                    if not self._queues_read:
+                    if time.monotonic() >= next_queues:
                         self._read_queues()
+                        next_queues = time.monotonic() + QUEUES_INTERVAL
                     if time.monotonic() >= next_refresh:
                         self._refresh_monitoring()
                         next_refresh = time.monotonic() + self.monitoring_interval
                     if time.monotonic() >= next_scan:
                         self._periodic()
-                        self._read_queues()
                         next_scan = time.monotonic() + self.scan_interval
                     handled = sum(self._drain_once(pool, queue, vt) for queue, vt in self.queues.items())
                 except (DatabaseUnavailable, psycopg.OperationalError) as exc:
@@ -114,7 +115,6 @@ class Worker:
                 self._unhandled.add(name)
                 log.warning("task %r has no queue in queue.queues: nothing to drain for it", name)
         self.queues = queues
-        self._queues_read = True
 
     def _drain_once(self, pool: ThreadPoolExecutor, queue: str, vt: int) -> int:
         jobs = self.db.query("select * from queue.read(%s, %s, %s)", (queue, vt, self.batch))
