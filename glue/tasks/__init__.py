@@ -17,6 +17,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 log = logging.getLogger("glue.tasks")
 
@@ -55,19 +56,26 @@ def registry() -> dict[str, Handler]:
 
 
 class TaskContext:
-    """What a handler may use: the app's config, its SQL functions (`call`), this site's base URL
-    and the mailer (built on first use, None without SMTP_URL)."""
+    """What a handler may use: the app's config, its SQL functions (`call`), links to the site's
+    pages (`url`, built from the app's routes under SITE_URL) and the mailer (built on first use,
+    None without SMTP_URL)."""
 
     def __init__(self, app):
         self.app = app
         self.rpc = app.extensions["rpc"]
-        self.site_url = app.config["SITE_URL"].rstrip("/")
+        site = urlsplit(app.config["SITE_URL"])
+        # the routes, bound once to SITE_URL: no request context needed, nothing written twice
+        self._urls = app.url_map.bind(site.netloc, script_name=site.path or "/", url_scheme=site.scheme or "https")
         self._mailer = None
         self._mailer_loaded = False
 
     def call(self, function: str, **params: Any) -> Any:
         """One SQL function in public, as service_role, in one round trip (glue.rpc)."""
         return self.rpc.call(function, **params)
+
+    def url(self, endpoint: str, **values: Any) -> str:
+        """The absolute URL of a page, from its route: `url("pages.verify_certificate", code=...)`."""
+        return self._urls.build(endpoint, values, force_external=True)
 
     def mailer(self):
         if not self._mailer_loaded:

@@ -14,7 +14,7 @@ def certificate(ctx: TaskContext, msg_id: int, message: dict) -> str:
     data = ctx.call("get_certificate_data", p_certificate_id=certificate_id)
     if data is None:
         raise TaskError(f"certificate {certificate_id} no longer exists", retryable=False)
-    data["verification_url"] = f"{ctx.site_url}/certificates/{data['verification_code']}"
+    data["verification_url"] = ctx.url("pages.verify_certificate", code=data["verification_code"])
     pdf = render_certificate_pdf(data)
     ctx.call("store_certificate_pdf", p_msg_id=msg_id, p_certificate_id=certificate_id, p_pdf=pdf)
     return f"certificate {data['verification_code'][:8]}… stored ({len(pdf)} bytes)"

@@ -27,15 +27,15 @@ def email(ctx: TaskContext, msg_id: int, message: dict) -> str:
 
 
 def email_context(ctx: TaskContext, claim: dict) -> dict:
-    """The template's context: what SQL queued, plus links on this site."""
+    """The template's context: what SQL queued, plus links to this site's pages (from the routes)."""
     context = dict(claim["context"] or {})
     context.setdefault("student_name", claim.get("to_name"))
     context.setdefault("admin_name", claim.get("to_name"))
     context.setdefault("launch_url", None)
-    context["progress_url"] = f"{ctx.site_url}/student/progress"
-    context["dashboard_url"] = f"{ctx.site_url}/admin/dashboard"
+    context["progress_url"] = ctx.url("student.progress")
+    context["dashboard_url"] = ctx.url("admin.dashboard")
     if context.get("certificate_id"):
-        context["certificate_url"] = f"{ctx.site_url}/student/certificates/{context['certificate_id']}.pdf"
+        context["certificate_url"] = ctx.url("student.download_certificate", certificate_id=context["certificate_id"])
     if context.get("verification_code"):
-        context["verification_url"] = f"{ctx.site_url}/certificates/{context['verification_code']}"
+        context["verification_url"] = ctx.url("pages.verify_certificate", code=context["verification_code"])
     return context

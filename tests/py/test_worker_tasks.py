@@ -60,3 +60,22 @@ def test_a_task_error_fails_the_job_with_its_reason_and_retryability(app, sql):
     _worker(app, fragile=fragile).run(once=True)
     (archived,) = sql("select last_error from queue.jobs_archive where queue_name = 'fragile'")
     assert archived["last_error"] == "the partner said no"  # not retryable: dead-lettered at once
+
+
+def test_the_links_in_emails_and_certificates_come_from_the_routes_under_site_url():
+    from glue import create_app
+    from glue.config import TestConfig
+    from glue.tasks.email import email_context
+
+    app = create_app(
+        TestConfig(DATABASE_URL="postgresql://nobody@127.0.0.1:9/unused", SITE_URL="https://t.example/app/")
+    )
+    ctx = tasks.TaskContext(app)
+    certificate_id = "5b3f1a52-8f1e-4a39-9d59-6a3c2b0f1e77"
+    context = email_context(
+        ctx, {"context": {"certificate_id": certificate_id, "verification_code": "ab" * 16}, "to_name": "Ada"}
+    )
+    assert context["progress_url"] == "https://t.example/app/student/progress"
+    assert context["dashboard_url"] == "https://t.example/app/admin/dashboard"
+    assert context["certificate_url"] == f"https://t.example/app/student/certificates/{certificate_id}.pdf"
+    assert context["verification_url"] == f"https://t.example/app/certificates/{'ab' * 16}"
