@@ -63,7 +63,7 @@ def dev_login():
     user = users.get(request.form.get("user_id", ""))
     if user is None:
         abort(400, description="Unknown demo user.")
-    target = request.form.get("next") or ("/admin/dashboard" if user["role"] == "admin" else "/student/progress")
+    target = request.form.get("next") or url_for("admin.dashboard" if user["role"] == "admin" else "student.progress")
     if not target.startswith("/") or target.startswith("//"):
         target = "/"
     response = redirect(target)
