@@ -3,8 +3,8 @@
     flask --app glue worker [--concurrency 8] [--batch 20] [--scan-interval 300] [--once]
 
 Each queue's jobs go to the handler registered for it (glue/tasks/<queue>.py, see glue.tasks):
-the queues are the rows of `queue.queues`, read at start and every minute; a queue with no
-registered handler is logged (and its jobs left alone) rather than failed.
+the queues are the ones `queue.list_queues()` lists, read at start and every minute; a queue
+with no registered handler is logged (and its jobs left alone) rather than failed.
 
 A failed attempt calls `queue.fail`, which retries with jittered exponential backoff or, after
 the queue's max attempts, dead-letters the job (for a partner enrollment: step failed + admin
@@ -32,7 +32,7 @@ from .db import Database, DatabaseUnavailable
 from .tasks import Handler, TaskContext, TaskError, registry
 
 log = logging.getLogger("glue.worker")
-QUEUES_INTERVAL = 60.0  # seconds between reads of queue.queues (a queue created meanwhile is drained after)
+QUEUES_INTERVAL = 60.0  # seconds between reads of the queue list (a queue created meanwhile is drained after)
 
 
 class Worker:
@@ -95,9 +95,9 @@ class Worker:
         return self.processed
 
     def _read_queues(self) -> None:
-        """The queues to drain: every row of queue.queues with a registered handler. A queue without
-        one is logged (once) and left alone: its jobs wait for a worker that knows them."""
-        rows = self.db.query("select queue_name, visibility_timeout_seconds from queue.queues order by queue_name")
+        """The queues to drain: those queue.list_queues() lists that have a registered handler. A
+        queue without one is logged (once) and left alone: its jobs wait for a worker that knows them."""
+        rows = self.db.query("select * from queue.list_queues()")
         queues = {}
         for row in rows:
             name = row["queue_name"]

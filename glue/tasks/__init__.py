@@ -8,7 +8,7 @@ outcome for the log. It finishes the job itself, through the SQL function that r
 result (`record_partner_enrollment`, `store_certificate_pdf`, `complete_email`: each archives the
 job in the same transaction). It raises `TaskError(reason, retryable)` for a failure it
 understands; any other exception is a bug in that job, retried. The worker (glue/worker.py) knows
-no task by name: it reads the queues from `queue.queues` and looks each up in `registry()`.
+no task by name: it drains the queues `queue.list_queues()` lists, each with its `registry()` entry.
 """
 
 from __future__ import annotations
