@@ -1,6 +1,9 @@
 -- Issue 11, the worker knows no queue by name: it drains the queues queue.list_queues() lists.
 -- Source: sql/functions/queue/list_queues.sql.
 
+select pg_catalog.set_config('lock_timeout', '10s', true);
+select pg_catalog.set_config('statement_timeout', '120s', true);
+
 -- The queues and what a reader needs of each (pgmq.list_queues-like): the worker drains these,
 -- each with the task registered under its name, and reads with its visibility timeout.
 create or replace function queue.list_queues()
