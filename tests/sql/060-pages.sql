@@ -2,7 +2,7 @@
 -- demo_users, partner_events_to_replay) and the rules they share, each defined once:
 -- step_display_state, step_is_done, step_awaits_manual_enrollment, waiting_event_statuses.
 begin;
-select plan(37);
+select plan(41);
 
 delete from public.enrollments;
 delete from public.partner_events;
@@ -137,8 +137,24 @@ update private.settings set stuck_after_days = 2;
 select tests.authenticate_as('pg_admin');
 select is(jsonb_array_length(public.admin_dashboard(p_partner => 'jri') -> 'stuck'), 1,
   'with the stuck line at 2 days, 3 days at JRI is stuck');
+select is((select count(*)::int from public.monitor_stuck_students() where provider_slug = 'jri'), 1,
+  'monitor_stuck_students follows the stuck line by default');
+select isnt(public.refresh_monitoring(), null, 'refreshed with the new stuck line');
+select is((select stuck from public.monitor_bottlenecks() where provider_slug = 'jri'), 1,
+  'so do the snapshot''s bottlenecks');
 select tests.authenticate_as('pg_ann');
 select is(public.get_settings(), null, 'a student does not see the settings');
+
+-- each rule is written once: no other function body spells it out
+select tests.clear_authentication();
+select is(
+  (select array_agg(p.oid::regprocedure::text order by 1) from pg_proc p
+   where p.pronamespace in ('public'::regnamespace, 'private'::regnamespace, 'queue'::regnamespace)
+     and (p.prosrc ~ $re$\('completed', 'skipped'\)$re$ and p.proname <> 'step_is_done'
+          or p.prosrc ~ $re$'unmatched', 'deferred'$re$ and p.proname <> 'waiting_event_statuses'
+          or p.prosrc ~ $re$adapter = 'manual'$re$ and p.proname not in ('step_awaits_manual_enrollment', 'step_display_state')
+          or p.prosrc ~ $re$interval '7 days'|default 7\M$re$)),
+  null, 'the done-set, the waiting statuses, the manual-enrollment wait and the stuck line each have one definition');
 
 select * from finish();
 rollback;

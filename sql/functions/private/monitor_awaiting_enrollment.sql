@@ -20,7 +20,7 @@ begin
   join public.enrollments e on e.id = s.enrollment_id
   join public.profiles p on p.id = e.user_id
   join public.programs g on g.id = e.program_id
-  where s.status = 'in_progress' and s.external_enrollment_id is null and v.adapter = 'manual'
+  where private.step_awaits_manual_enrollment(s.status, v.adapter, s.external_enrollment_id)
   order by s.started_at
   limit p_limit;
 end

@@ -16,7 +16,7 @@ begin
   return query
   select e.id, v.slug, e.event_type, e.status, e.external_enrollment_id, e.error, e.received_at, e.attempts
   from public.partner_events e join public.partner_lms_providers v on v.id = e.provider_id
-  where e.status in ('unmatched', 'deferred', 'rejected')
+  where e.status = any (private.waiting_event_statuses())
   order by e.received_at desc
   limit p_limit;
 end

@@ -14,6 +14,7 @@ set jit = off
 as $$
 declare
   v_started timestamptz := pg_catalog.clock_timestamp();
+  v_stuck_days integer := private.stuck_after_days();  -- the stuck line, private.settings
 begin
   perform private.admin_caller();
   insert into private.monitoring_snapshot (id, refreshed_at, as_of, pipeline, programs, durations, funnel, weekly)
@@ -27,7 +28,7 @@ begin
        select e.program_id, e.status, count(*)::integer as n
        from public.enrollments e group by 1, 2) x),
     -- per provider: time in step (days) of steps completed in the last year; in progress, stuck
-    -- (> 7 days) and over the partner's SLA (expected_days) now
+    -- (> the stuck line) and over the partner's SLA (expected_days) now
     (select coalesce(pg_catalog.jsonb_agg(x), '[]') from (
        select v.id as provider_id, d.median_days, d.p90_days, coalesce(d.completed_n, 0) as completed_n,
               coalesce(l.in_progress, 0) as in_progress, coalesce(l.stuck, 0) as stuck,
@@ -43,19 +44,19 @@ begin
          group by 1) d on d.provider_id = v.id
        left join (
          select s.provider_id, count(*)::integer as in_progress,
-                count(*) filter (where s.started_at < p_as_of - interval '7 days')::integer as stuck,
+                count(*) filter (where s.started_at < p_as_of - pg_catalog.make_interval(days => v_stuck_days))::integer as stuck,
                 count(*) filter (where s.started_at < p_as_of - pg_catalog.make_interval(days => w.expected_days))::integer as sla_breaches
          from public.enrollment_steps s join public.partner_lms_providers w on w.id = s.provider_id
          where s.status = 'in_progress'
          group by 1) l on l.provider_id = v.id) x),
-    -- funnel: per program and position, how many reached it, completed, failed, are stalled (> 7 days)
+    -- funnel: per program and position, how many reached it, completed, failed, are stalled (> the stuck line)
     (select coalesce(pg_catalog.jsonb_agg(x), '[]') from (
        select e.program_id, s.sequence_order, s.provider_id,
               count(*) filter (where s.status <> 'pending')::integer as reached,
               count(*) filter (where s.status = 'completed')::integer as completed,
               count(*) filter (where s.status = 'skipped')::integer as skipped,
               count(*) filter (where s.status = 'failed')::integer as failed,
-              count(*) filter (where s.status = 'in_progress' and s.started_at < p_as_of - interval '7 days')::integer as stalled,
+              count(*) filter (where s.status = 'in_progress' and s.started_at < p_as_of - pg_catalog.make_interval(days => v_stuck_days))::integer as stalled,
               count(*) filter (where s.status = 'in_progress')::integer as in_progress
        from public.enrollment_steps s join public.enrollments e on e.id = s.enrollment_id
        group by 1, 2, 3) x),

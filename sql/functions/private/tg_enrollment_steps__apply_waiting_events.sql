@@ -14,7 +14,7 @@ begin
   for v_event_id in
     select e.id from public.partner_events e
     where e.provider_id = new.provider_id and e.external_enrollment_id = new.external_enrollment_id
-      and e.status in ('unmatched', 'deferred')
+      and e.status = any (private.waiting_event_statuses(false))
     order by e.id
   loop
     perform private.apply_partner_event(v_event_id);

@@ -10,7 +10,7 @@ as $$
 begin
   update public.admin_alerts a set resolved_at = pg_catalog.now()
   where a.step_id = new.id and a.resolved_at is null
-    and (new.status in ('completed', 'skipped')
+    and (private.step_is_done(new.status)
          or (a.kind = 'manual_enrollment_needed' and new.external_enrollment_id is not null));
   return null;
 end

@@ -19,7 +19,7 @@ begin
   end if;
 
   select s.* into v_step from public.enrollment_steps s
-  where s.enrollment_id = p_enrollment_id and s.status not in ('completed', 'skipped')
+  where s.enrollment_id = p_enrollment_id and not private.step_is_done(s.status)
   order by s.sequence_order
   limit 1
   for update;

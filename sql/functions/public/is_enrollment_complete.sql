@@ -1,5 +1,5 @@
 -- True when the enrollment has at least one step and every step is completed or skipped.
--- (A failed step is not complete.) The one definition of "done" that advance_to_next_step uses.
+-- (A failed step is not complete.) "Done" is private.step_is_done, as on the student page.
 create or replace function public.is_enrollment_complete(p_enrollment_id uuid)
 returns boolean
 language plpgsql
@@ -11,7 +11,7 @@ begin
   return exists (select 1 from public.enrollment_steps s where s.enrollment_id = p_enrollment_id)
      and not exists (
        select 1 from public.enrollment_steps s
-       where s.enrollment_id = p_enrollment_id and s.status not in ('completed', 'skipped')
+       where s.enrollment_id = p_enrollment_id and not private.step_is_done(s.status)
      );
 end
 $$;

@@ -1,7 +1,7 @@
 -- Periodic work, called by the worker (or pg_cron where available): nudge students stuck in a
--- step for more than p_stuck_days (at most one email per step per week) and alert admins about
+-- step for more than p_stuck_days (default: private.settings.stuck_after_days) (at most one email per step per week) and alert admins about
 -- steps over their partner's SLA (expected_days), once per step start. Returns the counts.
-create or replace function public.run_periodic_checks(p_stuck_days integer default 7)
+create or replace function public.run_periodic_checks(p_stuck_days integer default null)
 returns jsonb
 language plpgsql
 volatile
@@ -18,7 +18,7 @@ begin
            pg_catalog.floor(extract(epoch from pg_catalog.now() - s.started_at) / 86400)::integer as days
     from public.enrollment_steps s join public.enrollments e on e.id = s.enrollment_id
     where s.status = 'in_progress' and e.status = 'active'
-      and s.started_at < pg_catalog.now() - pg_catalog.make_interval(days => p_stuck_days)
+      and s.started_at < pg_catalog.now() - pg_catalog.make_interval(days => coalesce(p_stuck_days, private.stuck_after_days()))
   loop
     if private.enqueue_email('stuck_nudge', v_row.user_id,
          private.step_context(v_row.id) || pg_catalog.jsonb_build_object('days', v_row.days),
