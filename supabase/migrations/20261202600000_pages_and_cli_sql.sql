@@ -1,6 +1,9 @@
 -- Issue 11, SQL out of Python: the pages' and the CLI's queries as SQL functions called through the
 -- rpc transport, and the rules they share defined once (sources: sql/functions/{private,public}/).
 
+select pg_catalog.set_config('lock_timeout', '10s', true);
+select pg_catalog.set_config('statement_timeout', '120s', true);
+
 -- The one definition of a finished step: completed or skipped (a failed step is not finished).
 -- The student page's "n / m partners complete" counts with it; is_enrollment_complete should too.
 create or replace function private.step_is_done(p_status text)

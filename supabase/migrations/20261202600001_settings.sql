@@ -2,6 +2,9 @@
 -- public.get_settings) and shown on the admin dashboard (public.admin_dashboard defaults to it).
 -- Sources: sql/tables/private/settings.sql, sql/policies/private/settings.sql, sql/functions/.
 
+select pg_catalog.set_config('lock_timeout', '10s', true);
+select pg_catalog.set_config('statement_timeout', '120s', true);
+
 -- The thresholds the system runs by, in one place (one row, like basejump's config): read by SQL
 -- (private.stuck_after_days(), public.get_settings()) and shown on the admin dashboard. Change
 -- one with `update private.settings set stuck_after_days = 10;` as the service role or the DBA.

@@ -2,6 +2,9 @@
 -- 20261202600000/600001): private.step_is_done (done-set), private.step_awaits_manual_enrollment,
 -- private.waiting_event_statuses, and the stuck line from private.settings (private.stuck_after_days).
 
+select pg_catalog.set_config('lock_timeout', '10s', true);
+select pg_catalog.set_config('statement_timeout', '120s', true);
+
 -- True when the enrollment has at least one step and every step is completed or skipped.
 -- (A failed step is not complete.) "Done" is private.step_is_done, as on the student page.
 create or replace function public.is_enrollment_complete(p_enrollment_id uuid)
