@@ -42,7 +42,7 @@ from urllib.parse import unquote, urlsplit
 
 import jwt
 import requests
-from flask import abort, current_app, request, session
+from flask import abort, current_app, g, request, session
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +301,8 @@ def decode(token: str) -> dict:
 
 
 def authenticate() -> dict:
-    """The claims of the first of this request's tokens that verifies; AuthError (the first
+    """The claims of the first of this request's tokens that verifies (that token is kept in
+    g.access_token: the HTTP transport sends it as the user's bearer); AuthError (the first
     token's reason) when none does."""
     tokens = tokens_from_request()
     if not tokens:
@@ -309,7 +310,9 @@ def authenticate() -> dict:
     first: AuthError | None = None
     for token in tokens:
         try:
-            return decode(token)
+            claims = decode(token)
+            g.access_token = token
+            return claims
         except AuthError as exc:
             first = first or exc
     raise first

@@ -560,3 +560,22 @@ def test_deeply_nested_json_in_a_token_or_a_cookie_is_a_401_not_a_500(client, jw
     for i in range(10):
         client.set_cookie(f"sb-127-auth-token.{i}", "[" * 3_000)
     assert_signed_out(get(client), "Please sign in")
+
+
+def test_the_token_that_verified_is_kept_for_calls_as_the_user(jwks):
+    """A stale cookie first, a valid Bearer-less session cookie second: g.access_token is the one
+    that verified (the HTTP transport sends it as the user's bearer), not the first one offered."""
+    app = make_app(SUPABASE_URL=jwks.url)
+
+    @app.get("/_token")
+    @login_required
+    def token():
+        return {"token": g.access_token}
+
+    good = es256(claims(jwks.url))
+    stale = es256(claims(jwks.url, exp=int(time.time()) - 3600))
+    client = app.test_client()
+    client.set_cookie("sb-access-token", stale)
+    client.set_cookie("sb-127-auth-token", session_value(good))
+    r = client.get("/_token")
+    assert (r.status_code, r.get_json()) == (200, {"token": good})
