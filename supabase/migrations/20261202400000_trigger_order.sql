@@ -42,4 +42,5 @@ comment on trigger _300_enqueue_partner_enrollment on public.enrollment_steps is
 comment on trigger _400_apply_waiting_events on public.enrollment_steps is 'After update, last: applies the partner events waiting for this step, which may move it on.';
 comment on trigger enrollments_generate_steps on public.enrollments is 'After insert: generates the steps of the enrollment and starts the first.';
 comment on trigger enrollments_issue_certificate on public.enrollments is 'After an enrollment completes: issues its certificate and queues its PDF.';
-comment on trigger users_sync_profile on auth.users is 'After a user signs up or changes e-mail or name: creates or updates the public.profiles row.';
+-- (no comment on the trigger on auth.users: commenting needs ownership of that table, which is
+-- supabase_auth_admin's on Supabase; the trigger function's comment describes it)

@@ -22,4 +22,5 @@ comment on table public.profiles is 'One row per user (auth.users); role decides
 create trigger users_sync_profile
   after insert or update of email, raw_user_meta_data on auth.users
   for each row execute function private.tg_users__sync_profile();
-comment on trigger users_sync_profile on auth.users is 'After a user signs up or changes e-mail or name: creates or updates the public.profiles row.';
+-- (no `comment on trigger`: that needs ownership of auth.users, supabase_auth_admin's on Supabase;
+-- private.tg_users__sync_profile's comment describes it)
