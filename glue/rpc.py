@@ -101,6 +101,31 @@ def _statement(function: str, names: tuple[str, ...]) -> str:
     )
 
 
+class QueueRpc:
+    """The worker's calls to the queue API (schema `queue`, pgmq-like: `list_queues`, `read`,
+    `set_vt`, `fail`), as `service_role`, one round trip each. Direct connection only: the queue
+    schema is not exposed over Supabase's HTTP API, and a worker needs DATABASE_URL."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def list_queues(self) -> list[dict]:
+        """Every queue with its visibility timeout: [{'queue_name', 'visibility_timeout_seconds'}]."""
+        return self.db.query("select * from queue.list_queues()")
+
+    def read(self, queue: str, vt: int, qty: int) -> list[dict]:
+        """Up to `qty` visible jobs of `queue`, each hidden from other readers for `vt` seconds."""
+        return self.db.query("select * from queue.read(%s, %s, %s)", (queue, vt, qty))
+
+    def set_vt(self, queue: str, msg_id: int, vt: int) -> None:
+        """Make a job visible again in `vt` seconds (0: give it back now)."""
+        self.db.query("select queue.set_vt(%s, %s, %s)", (queue, msg_id, vt))
+
+    def fail(self, queue: str, msg_id: int, error: str, retryable: bool) -> str:
+        """Record a failed attempt; SQL decides retry (with backoff) or dead letter. Returns its verdict."""
+        return self.db.query("select queue.fail(%s, %s, %s, %s) as r", (queue, msg_id, error, retryable))[0]["r"]
+
+
 class SupabaseRpc:
     """The same calls over Supabase's HTTP API: `POST {SUPABASE_URL}/rest/v1/rpc/<function>` with
     the parameters as a JSON object, through supabase-py's PostgREST client.

@@ -29,6 +29,7 @@ from typing import Any
 import psycopg
 
 from .db import Database, DatabaseUnavailable
+from .rpc import QueueRpc
 from .tasks import Handler, TaskContext, TaskError, registry
 
 log = logging.getLogger("glue.worker")
@@ -51,6 +52,7 @@ class Worker:
         self.app = app
         self.monitoring_interval = monitoring_interval
         self.db: Database = app.extensions["db"]
+        self.queue = QueueRpc(self.db)
         self.concurrency = concurrency
         self.batch = batch
         self.scan_interval = scan_interval
@@ -97,7 +99,7 @@ class Worker:
     def _read_queues(self) -> None:
         """The queues to drain: those queue.list_queues() lists that have a registered handler. A
         queue without one is logged (once) and left alone: its jobs wait for a worker that knows them."""
-        rows = self.db.query("select * from queue.list_queues()")
+        rows = self.queue.list_queues()
         queues = {}
         for row in rows:
             name = row["queue_name"]
@@ -117,7 +119,7 @@ class Worker:
         self.queues = queues
 
     def _drain_once(self, pool: ThreadPoolExecutor, queue: str, vt: int) -> int:
-        jobs = self.db.query("select * from queue.read(%s, %s, %s)", (queue, vt, self.batch))
+        jobs = self.queue.read(queue, vt, self.batch)
         if not jobs:
             return 0
         futures = {pool.submit(self._handle, queue, job): job for job in jobs}
@@ -135,7 +137,7 @@ class Worker:
         return len(jobs)
 
     def _release(self, queue: str, msg_id: int) -> None:
-        self.db.query("select queue.set_vt(%s, %s, 0)", (queue, msg_id))
+        self.queue.set_vt(queue, msg_id, 0)
         log.info("%s job %s released (shutting down)", queue, msg_id)
 
     def _refresh_monitoring(self) -> None:
@@ -172,8 +174,7 @@ class Worker:
         )
 
     def _fail(self, queue: str, msg_id: int, error: str, retryable: bool) -> str:
-        result = self.db.query("select queue.fail(%s, %s, %s, %s) as r", (queue, msg_id, error, retryable))[0]
-        return f"{result['r']}: {error}"
+        return f"{self.queue.fail(queue, msg_id, error, retryable)}: {error}"
 
 
 def run_worker(app, once: bool = False, **options) -> int:

@@ -70,8 +70,17 @@ def test_over_the_pool_the_call_runs_as_authenticated_with_the_claims(app, sql):
     assert raised.value.sqlstate == "42501", "service-only functions stay service-only"
 
 
-@pytest.mark.parametrize("path", [*sorted((GLUE / "pages").glob("*.py")), GLUE / "cli.py"], ids=lambda p: p.name)
-def test_no_sql_text_in_the_pages_or_the_cli(path):
+@pytest.mark.parametrize(
+    "path",
+    [
+        *sorted((GLUE / "pages").glob("*.py")),
+        GLUE / "cli.py",
+        GLUE / "worker.py",
+        *sorted((GLUE / "tasks").glob("*.py")),
+    ],
+    ids=lambda p: str(p.relative_to(GLUE)),
+)
+def test_no_sql_text_in_the_pages_the_cli_or_the_worker(path):
     source = path.read_text()
     assert not re.search(r"\.(execute|query)\(", source), "call SQL functions through the rpc transport"
     assert not re.search(r"\b(select|insert|update|delete)\s+.*\b(from|into|set|public\.)", source, re.I), (
