@@ -1,5 +1,5 @@
 -- A message is done: move it to queue.jobs_archive (pgmq.archive-like). False if it was not there.
-create or replace function queue.archive(p_queue text, p_msg_id bigint)
+create or replace function queue.archive(queue_name text, msg_id bigint)
 returns boolean
 language plpgsql
 volatile
@@ -8,7 +8,7 @@ set search_path = ''
 as $$
 begin
   with done as (
-    delete from queue.jobs j where j.queue_name = p_queue and j.msg_id = p_msg_id returning j.*
+    delete from queue.jobs j where j.queue_name = archive.queue_name and j.msg_id = archive.msg_id returning j.*
   )
   insert into queue.jobs_archive (msg_id, queue_name, message, dedupe_key, enqueued_at, read_ct, last_error, outcome)
   select d.msg_id, d.queue_name, d.message, d.dedupe_key, d.enqueued_at, d.read_ct, d.last_error, 'done' from done d;

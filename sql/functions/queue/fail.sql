@@ -1,8 +1,9 @@
 -- A processing attempt failed. Retryable and attempts left: hide the message for a jittered,
 -- capped exponential backoff and return 'retry'. Otherwise archive it as dead, let its domain
 -- react (private.on_dead_job: e.g. the step becomes failed and admins are alerted), return 'dead'.
+-- Not in pgmq; its arguments are named like the others' (queue_name, msg_id).
 create or replace function queue.fail(
-  p_queue text, p_msg_id bigint, p_error text, p_retryable boolean default true)
+  queue_name text, msg_id bigint, error text, retryable boolean default true)
 returns text
 language plpgsql
 volatile
@@ -12,24 +13,25 @@ as $$
 declare
   v_job queue.jobs;
   v_queue queue.queues;
+  v_error text := pg_catalog.left(fail.error, 2000);
 begin
-  select j.* into v_job from queue.jobs j where j.queue_name = p_queue and j.msg_id = p_msg_id for update;
+  select j.* into v_job from queue.jobs j where j.queue_name = fail.queue_name and j.msg_id = fail.msg_id for update;
   if not found then
     return 'gone';
   end if;
-  select q.* into v_queue from queue.queues q where q.queue_name = p_queue;
-  if p_retryable and v_job.read_ct < v_queue.max_attempts then
-    update queue.jobs
+  select q.* into v_queue from queue.queues q where q.queue_name = fail.queue_name;
+  if fail.retryable and v_job.read_ct < v_queue.max_attempts then
+    update queue.jobs j
       set vt = pg_catalog.now() + queue.backoff_delay(v_job.read_ct, v_queue.backoff_base_seconds, v_queue.backoff_cap_seconds),
-          last_error = pg_catalog.left(p_error, 2000)
-      where msg_id = p_msg_id;
+          last_error = v_error
+      where j.msg_id = v_job.msg_id;
     return 'retry';
   end if;
-  delete from queue.jobs where msg_id = p_msg_id;
+  delete from queue.jobs j where j.msg_id = v_job.msg_id;
   insert into queue.jobs_archive (msg_id, queue_name, message, dedupe_key, enqueued_at, read_ct, last_error, outcome)
   values (v_job.msg_id, v_job.queue_name, v_job.message, v_job.dedupe_key, v_job.enqueued_at, v_job.read_ct,
-          pg_catalog.left(p_error, 2000), 'dead');
-  perform private.on_dead_job(v_job.queue_name, v_job.message, pg_catalog.left(p_error, 2000), v_job.read_ct);
+          v_error, 'dead');
+  perform private.on_dead_job(v_job.queue_name, v_job.message, v_error, v_job.read_ct);
   return 'dead';
 end
 $$;

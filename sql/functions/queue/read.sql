@@ -1,7 +1,7 @@
--- Take up to p_qty visible messages, hiding them for p_vt_seconds (pgmq.read-like). Concurrent
+-- Take up to qty visible messages, hiding them for vt seconds (pgmq.read-like). Concurrent
 -- readers never get the same message (for update skip locked). A message whose reader died
 -- becomes visible again when its visibility timeout passes.
-create or replace function queue.read(p_queue text, p_vt_seconds integer, p_qty integer)
+create or replace function queue.read(queue_name text, vt integer, qty integer)
 returns setof queue.jobs
 language plpgsql
 volatile
@@ -12,12 +12,12 @@ begin
   return query
   with taken as (
   update queue.jobs j
-    set vt = pg_catalog.now() + pg_catalog.make_interval(secs => p_vt_seconds), read_ct = j.read_ct + 1
+    set vt = pg_catalog.now() + pg_catalog.make_interval(secs => read.vt), read_ct = j.read_ct + 1
   where j.msg_id in (
     select c.msg_id from queue.jobs c
-    where c.queue_name = p_queue and c.vt <= pg_catalog.now()
+    where c.queue_name = read.queue_name and c.vt <= pg_catalog.now()
     order by c.msg_id
-    limit p_qty
+    limit read.qty
     for update skip locked
   )
   returning j.*
@@ -25,6 +25,6 @@ begin
   select * from taken;
 end
 $$;
-comment on function queue.read(text, integer, integer) is 'Read up to p_qty visible messages and hide them for p_vt_seconds (pgmq.read-like; skip locked).';
+comment on function queue.read(text, integer, integer) is 'Read up to qty visible messages and hide them for vt seconds (pgmq.read-like; skip locked).';
 revoke all on function queue.read(text, integer, integer) from public, anon, authenticated;
 grant execute on function queue.read(text, integer, integer) to service_role;

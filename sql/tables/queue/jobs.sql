@@ -9,7 +9,7 @@ create table queue.jobs (
   read_ct integer not null default 0,
   last_error text
 );
--- queue.read walks a queue in msg_id order and stops at the first p_qty visible jobs (most are)
+-- queue.read walks a queue in msg_id order and stops at the first qty visible jobs (most are)
 create index jobs_queue_msg_id_idx on queue.jobs (queue_name, msg_id);
 -- the queue churns (insert, update, delete per job): vacuum it after every 1,000 changes
 alter table queue.jobs set (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
