@@ -43,7 +43,14 @@ def create_app(config: Config | None = None) -> Flask:
         )
 
     app.extensions["db"] = (
-        Database(app.config["DATABASE_URL"], max_size=app.config["DB_POOL_MAX"], timeout=app.config["DB_TIMEOUT"])
+        Database(
+            app.config["DATABASE_URL"],
+            max_size=app.config["DB_POOL_MAX"],
+            timeout=app.config["DB_TIMEOUT"],
+            statement_timeout=app.config["DB_STATEMENT_TIMEOUT"],
+            lock_timeout=app.config["DB_LOCK_TIMEOUT"],
+            idle_in_transaction_timeout=app.config["DB_IDLE_IN_TRANSACTION_TIMEOUT"],
+        )
         if app.config.get("DATABASE_URL")
         else None
     )

@@ -84,6 +84,11 @@ class Config:
         self.SECRET_KEY = _env("SECRET_KEY")
         self.DB_POOL_MAX = int(_env("DB_POOL_MAX", "10"))
         self.DB_TIMEOUT = float(_env("DB_TIMEOUT", "5"))
+        # PostgreSQL limits per transaction (web app; the worker allows WORKER_STATEMENT_TIMEOUT)
+        self.DB_STATEMENT_TIMEOUT = _env("DB_STATEMENT_TIMEOUT", "5s")
+        self.DB_LOCK_TIMEOUT = _env("DB_LOCK_TIMEOUT", "2s")
+        self.DB_IDLE_IN_TRANSACTION_TIMEOUT = _env("DB_IDLE_IN_TRANSACTION_TIMEOUT", "10s")
+        self.WORKER_STATEMENT_TIMEOUT = _env("WORKER_STATEMENT_TIMEOUT", "2min")
         self.PARTNER_WEBHOOK_SECRETS = webhook_secrets_from_env()
         for key, value in overrides.items():
             setattr(self, key, value)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -32,12 +33,15 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "partnerseq"
-# short OLTP statements: JIT compilation only ever costs time, so it is off in every transaction
-SERVICE_SETUP = "select set_config('role', 'service_role', true), set_config('jit', 'off', true)"
-USER_SETUP = (
-    "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true),"
-    " set_config('jit', 'off', true)"
-)
+_DURATION = re.compile(r"^[0-9]+(ms|s|min)?$")
+
+
+def _setup(role_settings: str, timeouts: dict[str, str]) -> str:
+    """The first statement of every transaction: the role (and claims), then the timeouts and
+    `jit = off` (short OLTP statements: JIT compilation only ever costs time), all transaction-local
+    (`set_config(..., true)`), so they hold behind a transaction pooler and leak nowhere."""
+    local = "".join(f", set_config('{name}', '{value}', true)" for name, value in timeouts.items())
+    return f"select {role_settings}{local}, set_config('jit', 'off', true)"
 
 
 class DatabaseUnavailable(Exception):
@@ -64,9 +68,18 @@ class Database:
     - `as_user(claims)`: a connection inside a transaction acting as `authenticated` + claims.
     """
 
-    def __init__(self, url: str, max_size: int = 10, timeout: float = 5.0):
+    def __init__(
+        self,
+        url: str,
+        max_size: int = 10,
+        timeout: float = 5.0,
+        statement_timeout: str = "5s",
+        lock_timeout: str = "2s",
+        idle_in_transaction_timeout: str = "10s",
+    ):
         self.url = url
         self.timeout = timeout
+        self.set_timeouts(statement_timeout, lock_timeout, idle_in_transaction_timeout)
         self.pool = ConnectionPool(
             url,
             min_size=1,
@@ -77,6 +90,24 @@ class Database:
             timeout=timeout,
         )
         self._opened = False
+
+    def set_timeouts(self, statement: str, lock: str, idle_in_transaction: str) -> None:
+        """PostgreSQL's limits for every transaction of this pool (`5s`, `500ms`, `2min`; `0` = none):
+        a statement running longer, a lock waited for longer, or a transaction left idle longer is
+        cancelled by the server, and the caller gets DatabaseUnavailable (webhooks: 503 + Retry-After).
+        The web app keeps them short; the worker (`run_worker`) allows longer statements."""
+        timeouts = {
+            "statement_timeout": statement,
+            "lock_timeout": lock,
+            "idle_in_transaction_session_timeout": idle_in_transaction,
+        }
+        for name, value in timeouts.items():
+            if not _DURATION.match(str(value)):
+                raise ValueError(f"{name}: {value!r} is not a duration like 5s, 500ms or 2min")
+        self.service_setup = _setup("set_config('role', 'service_role', true)", timeouts)
+        self.user_setup = _setup(
+            "set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)", timeouts
+        )
 
     def _open(self) -> None:
         if not self._opened:
@@ -98,7 +129,7 @@ class Database:
         query, which PostgreSQL runs as one implicit transaction. Placeholders are `%s` /
         `%(name)s`, bound client-side."""
         with self._connection() as conn, psycopg.ClientCursor(conn, row_factory=dict_row) as cur:
-            cur.execute(f"{SERVICE_SETUP}; {statement}", params)
+            cur.execute(f"{self.service_setup}; {statement}", params)
             cur.nextset()
             return cur.fetchall() if cur.description else []
 
@@ -120,14 +151,14 @@ class Database:
     @contextmanager
     def service(self) -> Iterator[psycopg.Connection]:
         """A connection inside a transaction acting as `service_role` (committed on exit)."""
-        with self._transaction(SERVICE_SETUP) as conn:
+        with self._transaction(self.service_setup) as conn:
             yield conn
 
     @contextmanager
     def as_user(self, claims: dict) -> Iterator[psycopg.Connection]:
         """A connection inside a transaction acting as `authenticated` with these JWT claims:
         RLS decides what it sees."""
-        with self._transaction(USER_SETUP, (json.dumps(claims),)) as conn:
+        with self._transaction(self.user_setup, (json.dumps(claims),)) as conn:
             yield conn
 
     def close(self) -> None:

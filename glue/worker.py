@@ -178,7 +178,13 @@ class Worker:
 
 
 def run_worker(app, once: bool = False, **options) -> int:
-    """Run a worker until SIGTERM/SIGINT (or, with once, until the queues are empty)."""
+    """Run a worker until SIGTERM/SIGINT (or, with once, until the queues are empty). The worker
+    process allows longer statements than the web app (WORKER_STATEMENT_TIMEOUT: the monitoring
+    refresh takes seconds at 1M enrollments); the lock and idle limits stay the web app's."""
+    config = app.config
+    app.extensions["db"].set_timeouts(
+        config["WORKER_STATEMENT_TIMEOUT"], config["DB_LOCK_TIMEOUT"], config["DB_IDLE_IN_TRANSACTION_TIMEOUT"]
+    )
     worker = Worker(app, **options)
 
     def stop(signum, _frame):
