@@ -33,6 +33,7 @@ from .rpc import QueueRpc
 from .tasks import Handler, TaskContext, TaskError, registry
 
 log = logging.getLogger("glue.worker")
+RECONNECT_FIRST, RECONNECT_MAX = 0.5, 8.0  # seconds: backoff while the database is unreachable
 QUEUES_INTERVAL = 60.0  # seconds between reads of the queue list (a queue created meanwhile is drained after)
 
 
@@ -62,6 +63,10 @@ class Worker:
         self.stop = threading.Event()
         self.processed = 0
         self.queues: dict[str, int] = {}  # queue name -> visibility timeout (s), the handled ones
+        # jobs cut short by a lost database (not their fault): given back as soon as it answers again,
+        # instead of waiting out their visibility timeout
+        self._orphans: set[tuple[str, int]] = set()
+        self._orphans_lock = threading.Lock()
         self._unhandled: set[str] = set()
 
     # --- the loop -------------------------------------------------------------------------
@@ -72,9 +77,11 @@ class Worker:
         next_scan = time.monotonic() if self.scan_interval > 0 else float("inf")
         next_refresh = time.monotonic() if self.monitoring_interval > 0 else float("inf")
         next_queues = time.monotonic()
+        backoff = RECONNECT_FIRST
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="job") as pool:
             while not self.stop.is_set():
                 try:
+                    self._release_orphans()
                     if time.monotonic() >= next_queues:
                         self._read_queues()
                         next_queues = time.monotonic() + QUEUES_INTERVAL
@@ -86,9 +93,11 @@ class Worker:
                         next_scan = time.monotonic() + self.scan_interval
                     handled = sum(self._drain_once(pool, queue, vt) for queue, vt in self.queues.items())
                 except (DatabaseUnavailable, psycopg.OperationalError) as exc:
-                    log.warning("database unavailable (%s); retrying in 2 s", exc)
-                    self.stop.wait(2)
+                    log.warning("database unavailable (%s); reconnecting in %.1f s", exc, backoff)
+                    self.stop.wait(backoff)
+                    backoff = min(backoff * 2, RECONNECT_MAX)
                     continue
+                backoff = RECONNECT_FIRST
                 if handled:
                     continue
                 if once:
@@ -157,12 +166,23 @@ class Worker:
         started = time.monotonic()
         msg_id = job["msg_id"]
         try:
-            outcome = self.handlers[queue](self.context, msg_id, job["message"])
-        except TaskError as exc:
-            outcome = self._fail(queue, msg_id, str(exc), exc.retryable)
-        except Exception as exc:  # noqa: BLE001 - any bug in one job must not kill the worker
-            log.exception("%s job %s crashed", queue, msg_id)
-            outcome = self._fail(queue, msg_id, f"{type(exc).__name__}: {exc}", True)
+            try:
+                outcome = self.handlers[queue](self.context, msg_id, job["message"])
+            except TaskError as exc:
+                outcome = self._fail(queue, msg_id, str(exc), exc.retryable)
+            except (DatabaseUnavailable, psycopg.OperationalError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - any bug in one job must not kill the worker
+                log.exception("%s job %s crashed", queue, msg_id)
+                outcome = self._fail(queue, msg_id, f"{type(exc).__name__}: {exc}", True)
+        except (DatabaseUnavailable, psycopg.OperationalError) as exc:
+            # the database went away, not the job: no attempt is counted; the job is given back as
+            # soon as the database answers again (a partner call already made is repeated with the
+            # same idempotency key, so the partner sees one enrollment)
+            with self._orphans_lock:
+                self._orphans.add((queue, msg_id))
+            log.warning("%s job %s interrupted: database unavailable (%s); given back on reconnect", queue, msg_id, exc)
+            return
         self.processed += 1
         log.info(
             "%s job %s (attempt %s): %s (%.0f ms)",
@@ -172,6 +192,17 @@ class Worker:
             outcome,
             (time.monotonic() - started) * 1000,
         )
+
+    def _release_orphans(self) -> None:
+        """Give back the jobs a lost database interrupted (visible again now); raises
+        DatabaseUnavailable while it is still away, so the loop backs off."""
+        with self._orphans_lock:
+            orphans = sorted(self._orphans)
+        for queue, msg_id in orphans:
+            self.queue.set_vt(queue, msg_id, 0)
+            with self._orphans_lock:
+                self._orphans.discard((queue, msg_id))
+            log.info("%s job %s given back after the database came back", queue, msg_id)
 
     def _fail(self, queue: str, msg_id: int, error: str, retryable: bool) -> str:
         return f"{self.queue.fail(queue, msg_id, error, retryable)}: {error}"
