@@ -1,6 +1,6 @@
 """`POST /api/webhooks/partners/<slug>`: partner events, signed per the Standard Webhooks spec.
 
-The glue only verifies: the partner exists, the body's size and content type, and the
+The glue only verifies: the partner exists, the body's size, content type and encoding (UTF-8), and the
 signature (with the `standardwebhooks` library, per-partner secrets, several at once during
 rotation, a 5-minute timestamp window, constant-time comparison). The verified raw body then goes
 to one SQL function, `receive_partner_event`, which stores it in the inbox and applies it in one
@@ -18,6 +18,7 @@ from functools import lru_cache
 from flask import Blueprint, current_app, jsonify, request
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
 
 from .db import DatabaseUnavailable
 from .rpc import RpcError
@@ -97,6 +98,18 @@ def verify(secrets: list[str], body: bytes, headers) -> bool:
     return False
 
 
+def read_body(limit: int) -> bytes:
+    """The request body, whatever its framing: a Content-Length body or a chunked one (the server
+    ends the stream, `wsgi.input_terminated`). RequestEntityTooLarge when it is over `limit` bytes:
+    werkzeug's own stream stops silently at the limit for a chunked body, so this reads one byte
+    more than the limit to tell "exactly the limit" from "over it"."""
+    stream = get_input_stream(request.environ, max_content_length=limit + 1)
+    body = stream.read()
+    if len(body) > limit:
+        raise RequestEntityTooLarge()
+    return body
+
+
 @bp.post("/partners/<slug>")
 def receive(slug: str):
     """Receive one partner event. Status codes: 200 processed/duplicate/ignored, 202 stored but
@@ -116,9 +129,13 @@ def receive(slug: str):
     if request.mimetype != "application/json":
         return _answer(415, "unsupported_media_type", "send Content-Type: application/json")
     try:
-        body = request.get_data(cache=False)
+        body = read_body(limit)
     except RequestEntityTooLarge:
         return _answer(413, "too_large", f"the body must be at most {limit} bytes")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _answer(400, "malformed", "the body is not valid UTF-8")
 
     secrets = secrets_for(slug)
     if not secrets:
@@ -132,7 +149,6 @@ def receive(slug: str):
         )
         return _answer(401, "invalid_signature", "missing or invalid webhook signature, or stale timestamp")
 
-    text = body.decode("utf-8")  # verified above, so it decodes
     if "\x00" in text:
         return _answer(400, "rejected", "the body is not valid JSON")
     webhook_id = request.headers["webhook-id"]
