@@ -9,8 +9,9 @@
   and a page with a "Complete course" button per enrollment — unless PARTNER_API_BASE_URL is set.
 - The worker (`flask --app glue worker`) and the web app on 127.0.0.1:$PORT (default 5000).
 
-Secrets it needs and you did not set (SUPABASE_JWT_SECRET, PARTNER_WEBHOOK_SECRET) are generated
-once into `.run/dev.env` and reused, so sessions survive a restart.
+Secrets it needs and you did not set (SUPABASE_JWT_SECRET, SECRET_KEY, and one webhook secret per
+partner, PARTNER_WEBHOOK_SECRET_<SLUG>: whsec_ + 32 random bytes) are generated once into
+`.run/dev.env` and reused, so sessions survive a restart.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
+import psycopg
 from dotenv import dotenv_values, load_dotenv
 
 from glue import migrate
@@ -36,15 +39,20 @@ log = logging.getLogger("devtools.run")
 RUN_DIR = Path(os.environ.get("RUN_DIR") or REPO / ".run")
 
 
-def _dev_secrets() -> None:
-    """Generate (once) and export the secrets a local run needs."""
+def _webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _dev_secrets(partners: Iterable[str] = ()) -> None:
+    """Generate (once) and export the secrets a local run needs: each partner its own webhook
+    secret (the shared PARTNER_WEBHOOK_SECRET is not used)."""
     RUN_DIR.mkdir(exist_ok=True)
     path = RUN_DIR / "dev.env"
     saved = dotenv_values(path) if path.exists() else {}
     wanted = {
         "SUPABASE_JWT_SECRET": lambda: secrets.token_urlsafe(48),
-        "PARTNER_WEBHOOK_SECRET": lambda: "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "SECRET_KEY": lambda: secrets.token_urlsafe(32),
+        **{f"PARTNER_WEBHOOK_SECRET_{slug.upper()}": _webhook_secret for slug in partners},
     }
     changed = False
     for key, make in wanted.items():
@@ -110,6 +118,8 @@ def main() -> int:
         migrate.migrate(url)
         migrate.seed(url)
         migrate.demo(url)
+        with psycopg.connect(url) as conn:
+            _dev_secrets(r[0] for r in conn.execute("select slug from public.partner_lms_providers order by slug"))
 
         mail_note = os.environ.get("SMTP_URL", "")
         if not mail_note:

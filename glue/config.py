@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import logging
 import os
 
+log = logging.getLogger(__name__)
+
 SECRET_PREFIX = "PARTNER_WEBHOOK_SECRET"
+# the shared `PARTNER_WEBHOOK_SECRET` is a development convenience: ignored unless this is set
+SHARED_SECRET_FLAG = "PARTNER_WEBHOOK_SHARED_SECRET_ENABLED"
+MIN_WEBHOOK_SECRET_BYTES = 24
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -24,6 +32,28 @@ def webhook_secrets_from_env(environ=os.environ) -> dict[str, list[str]]:
         elif key.startswith(SECRET_PREFIX + "_"):
             secrets[key[len(SECRET_PREFIX) + 1 :].lower()] = value.split()
     return secrets
+
+
+def secret_setting(slug: str) -> str:
+    """The environment variable that holds this partner's webhook secrets ("*": the shared one)."""
+    return SECRET_PREFIX if slug == "*" else f"{SECRET_PREFIX}_{slug.upper()}"
+
+
+def check_webhook_secret(name: str, secret: str) -> None:
+    """A Standard Webhooks secret (`whsec_` + base64) decoding to at least 24 bytes, else a
+    ConfigError naming the setting (never echoing the value)."""
+    encoded = secret[len("whsec_") :] if secret.startswith("whsec_") else secret
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError(
+            f"{name} is malformed: a webhook secret is whsec_ followed by base64 (several are separated by spaces)"
+        ) from None
+    if len(key) < MIN_WEBHOOK_SECRET_BYTES:
+        raise ConfigError(
+            f"{name} is too weak ({len(key)} bytes): a webhook secret must decode to at least "
+            f"{MIN_WEBHOOK_SECRET_BYTES} bytes (e.g. whsec_ + base64 of 32 random bytes)"
+        )
 
 
 def _flag(name: str) -> bool:
@@ -90,6 +120,7 @@ class Config:
         self.DB_IDLE_IN_TRANSACTION_TIMEOUT = _env("DB_IDLE_IN_TRANSACTION_TIMEOUT", "10s")
         self.WORKER_STATEMENT_TIMEOUT = _env("WORKER_STATEMENT_TIMEOUT", "2min")
         self.PARTNER_WEBHOOK_SECRETS = webhook_secrets_from_env()
+        self.PARTNER_WEBHOOK_SHARED_SECRET_ENABLED = _flag(SHARED_SECRET_FLAG)
         for key, value in overrides.items():
             setattr(self, key, value)
 
@@ -111,6 +142,41 @@ def validate(config) -> None:
         raise ConfigError(
             f"SUPABASE_JWT_SECRET is too short ({len(secret.encode())} bytes): it must be at least "
             f"{MIN_JWT_SECRET_BYTES} bytes (Supabase: Settings -> API -> JWT Secret)"
+        )
+    validate_webhook_secrets(config)
+
+
+def validate_webhook_secrets(config) -> None:
+    """Every partner webhook secret well formed and strong, no secret held by two settings (a
+    partner could then sign events for the other), and the shared one used only when enabled,
+    loudly."""
+    configured = config.get("PARTNER_WEBHOOK_SECRETS") or {}
+    holder: dict[str, str] = {}
+    for slug, values in configured.items():
+        name = secret_setting(slug)
+        for value in values:
+            check_webhook_secret(name, value)
+            if holder.setdefault(value, name) != name:
+                raise ConfigError(
+                    f"{holder[value]} and {name} hold the same secret: each partner needs its own, or one "
+                    "partner could sign events for the other"
+                )
+    if config.get(SHARED_SECRET_FLAG):
+        if "*" not in configured:
+            raise ConfigError(f"{SHARED_SECRET_FLAG} is set but {SECRET_PREFIX} is empty")
+        log.warning(
+            "%s is set: partners without their own %s_<SLUG> accept events signed with the shared %s, so any "
+            "partner that knows it can sign events for them. A development convenience: never in production",
+            SHARED_SECRET_FLAG,
+            SECRET_PREFIX,
+            SECRET_PREFIX,
+        )
+    elif "*" in configured:
+        log.warning(
+            "%s is set but ignored (%s is not set): each partner's webhooks need its own %s_<SLUG>",
+            SECRET_PREFIX,
+            SHARED_SECRET_FLAG,
+            SECRET_PREFIX,
         )
 
 

@@ -8,17 +8,30 @@ configuration (`partner_lms_providers.adapter` / `adapter_config`).
   with `{slug}` replaced (e.g. `http://127.0.0.1:8099/partners/{slug}` for the simulator).
   Key: `PARTNER_API_KEY_<SLUG>`, sent in `adapter_config.auth_header` (default `Authorization:
   Bearer <key>`).
+  Safety: the base URL must be `https` (plain `http` only to a loopback host: the simulator, local
+  development); redirects are never followed (a 30x is an error, so the key and the student's
+  data go nowhere else); `PARTNER_API_CONNECT_TIMEOUT` (default 3 s) and `PARTNER_API_TIMEOUT`
+  (read, default 15 s); a partner's error body is kept truncated to ERROR_BODY_CHARS in the
+  step's error.
 - `manual`: no API; nothing is called. The step waits for an admin to enroll the student and
   enter the partner's id (SQL raises the admin alert when the step starts).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import threading
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
+import urllib3
+
+ERROR_BODY_CHARS = 500
+MAX_ANSWER_BYTES = 1024 * 1024  # an enrollment answer is a few hundred bytes
+LOCAL_HOSTS = frozenset({"localhost"})
 
 
 class PartnerError(Exception):
@@ -54,13 +67,65 @@ def rest_endpoint(slug: str, adapter_config: dict, environ=os.environ) -> str:
             f"no API address for partner {slug}: set PARTNER_API_URL_{slug.upper()} or adapter_config.base_url",
             retryable=True,
         )
-    return base.rstrip("/") + adapter_config.get("enroll_path", "/enrollments")
+    url = base.rstrip("/") + adapter_config.get("enroll_path", "/enrollments")
+    check_url(slug, url)
+    return url
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() in LOCAL_HOSTS or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(slug: str, url: str) -> None:
+    """`https`, or `http` to a loopback host (local development); else a PartnerError naming the
+    setting (not retryable: the configuration must change)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname and _loopback(parts.hostname):
+        return
+    raise PartnerError(
+        f"the API address of partner {slug} must be https (plain http only to 127.0.0.1 or localhost): "
+        f"fix PARTNER_API_URL_{slug.upper()}, adapter_config.base_url or PARTNER_API_BASE_URL (got {url[:200]!r})",
+        retryable=False,
+    )
+
+
+def _timeout(environ, name: str, default: float) -> float:
+    value = environ.get(name) or ""
+    try:
+        seconds = float(value) if value.strip() else default
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise PartnerError(f"{name} must be a number of seconds > 0 (got {value[:40]!r})", retryable=False)
+    return seconds
+
+
+def timeouts(environ=os.environ) -> tuple[float, float]:
+    """(connect, read) seconds for partner calls."""
+    return _timeout(environ, "PARTNER_API_CONNECT_TIMEOUT", 3.0), _timeout(environ, "PARTNER_API_TIMEOUT", 15.0)
+
+
+def _read(response: requests.Response, limit: int) -> bytes:
+    """At most `limit` bytes of a streamed answer (a huge body is never read whole)."""
+    return response.raw.read(limit, decode_content=True) or b""
+
+
+def _error_body(response: requests.Response) -> str:
+    text = _read(response, ERROR_BODY_CHARS * 4 + 1).decode("utf-8", errors="replace").strip()
+    return text if len(text) <= ERROR_BODY_CHARS else text[:ERROR_BODY_CHARS] + "… (truncated)"
 
 
 def enroll_rest(message: dict, environ=os.environ) -> Enrollment:
-    """Enroll the student of a partner_enrollment job through the partner's REST API
-    (timeout: `PARTNER_API_TIMEOUT` seconds to read the answer, default 15)."""
-    timeout = (3.0, float(environ.get("PARTNER_API_TIMEOUT", "15")))
+    """Enroll the student of a partner_enrollment job through the partner's REST API (timeouts:
+    `PARTNER_API_CONNECT_TIMEOUT`, default 3 s, and `PARTNER_API_TIMEOUT` to read, default 15 s)."""
+    timeout = timeouts(environ)
     slug = message["partner_slug"]
     config = message.get("adapter_config") or {}
     url = rest_endpoint(slug, config, environ)
@@ -75,15 +140,33 @@ def enroll_rest(message: dict, environ=os.environ) -> Enrollment:
         "program": {"slug": message["program_slug"], "name": message["program_name"]},
     }
     try:
-        response = _session().post(url, json=body, headers=headers, timeout=timeout)
+        response = _session().post(url, json=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True)
     except requests.RequestException as exc:
         raise PartnerError(f"{slug} API unreachable: {type(exc).__name__}", retryable=True) from exc
-    if response.status_code >= 500 or response.status_code in (408, 429):
-        raise PartnerError(f"{slug} API answered {response.status_code}", retryable=True)
-    if response.status_code >= 400:
-        raise PartnerError(f"{slug} API answered {response.status_code}: {response.text[:300]}", retryable=False)
     try:
-        answer = response.json()
+        return _answer(slug, response)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:  # unreadable body
+        raise PartnerError(f"{slug} API answer unreadable: {type(exc).__name__}", retryable=True) from exc
+    finally:
+        response.close()
+
+
+def _answer(slug: str, response: requests.Response) -> Enrollment:
+    if 300 <= response.status_code < 400:
+        # never followed: the API key and the student's data would go wherever it points
+        raise PartnerError(
+            f"{slug} API answered {response.status_code} (a redirect, not followed): fix its API address",
+            retryable=False,
+        )
+    if response.status_code >= 500 or response.status_code in (408, 429):
+        raise PartnerError(f"{slug} API answered {response.status_code}: {_error_body(response)}", retryable=True)
+    if response.status_code >= 400:
+        raise PartnerError(f"{slug} API answered {response.status_code}: {_error_body(response)}", retryable=False)
+    content = _read(response, MAX_ANSWER_BYTES + 1)
+    if len(content) > MAX_ANSWER_BYTES:
+        raise PartnerError(f"{slug} API answered {response.status_code} with over {MAX_ANSWER_BYTES} bytes", False)
+    try:
+        answer = json.loads(content)
         external_id = answer["external_enrollment_id"]
         if not isinstance(external_id, str) or not external_id:
             raise ValueError("external_enrollment_id")

@@ -20,6 +20,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
+from .config import SECRET_PREFIX, SHARED_SECRET_FLAG, secret_setting
 from .db import DatabaseUnavailable
 from .rpc import RpcError
 
@@ -76,10 +77,37 @@ def _webhook(secret: str) -> Webhook | None:
         return None
 
 
-def secrets_for(slug: str) -> list[str]:
-    """The partner's own secrets (`PARTNER_WEBHOOK_SECRET_<SLUG>`), else the shared ones."""
-    configured = current_app.config["PARTNER_WEBHOOK_SECRETS"]
-    return configured.get(slug) or configured.get("*") or []
+def secrets_for(slug: str, config=None) -> tuple[list[str], bool]:
+    """(secrets, shared): the partner's own secrets (`PARTNER_WEBHOOK_SECRET_<SLUG>`, several
+    during a rotation), else — only when PARTNER_WEBHOOK_SHARED_SECRET_ENABLED is set — the
+    shared `PARTNER_WEBHOOK_SECRET` (shared=True)."""
+    config = current_app.config if config is None else config
+    configured = config["PARTNER_WEBHOOK_SECRETS"]
+    if configured.get(slug):
+        return configured[slug], False
+    if config.get(SHARED_SECRET_FLAG) and configured.get("*"):
+        return configured["*"], True
+    return [], False
+
+
+@bp.record_once
+def _report_partners_without_secret(state) -> None:
+    """At start-up: log the partners whose endpoint cannot accept anything (no secret)."""
+    app = state.app
+    known = app.extensions["partners"]
+    try:
+        known(app.extensions["rpc"], "")  # loads the list (and primes the cache the requests use)
+        slugs = sorted(known.slugs)
+    except Exception:  # noqa: BLE001 - the database may be down at start-up; requests say it then
+        log.warning("could not list the partners at start-up to check their webhook secrets")
+        return
+    missing = [slug for slug in slugs if not secrets_for(slug, app.config)[0]]
+    if missing:
+        log.warning(
+            "no webhook secret for partner(s) %s: their webhooks are refused (503) until %s is set",
+            ", ".join(missing),
+            ", ".join(secret_setting(slug) for slug in missing),
+        )
 
 
 def verify(secrets: list[str], body: bytes, headers) -> bool:
@@ -137,10 +165,10 @@ def receive(slug: str):
     except UnicodeDecodeError:
         return _answer(400, "malformed", "the body is not valid UTF-8")
 
-    secrets = secrets_for(slug)
+    secrets, shared = secrets_for(slug)
     if not secrets:
-        log.error("no webhook secret configured for partner %s (set PARTNER_WEBHOOK_SECRET_%s)", slug, slug.upper())
-        return _answer(503, "unavailable", "this endpoint is not configured yet; retry later")
+        log.error("no webhook secret configured for partner %s (set %s)", slug, secret_setting(slug))
+        return _answer(503, "unavailable", "no webhook secret is configured for this partner yet; retry later")
     if not verify(secrets, body, request.headers):
         log.warning(
             "rejected webhook for %s: bad or missing signature (webhook-id %r)",
@@ -149,6 +177,15 @@ def receive(slug: str):
         )
         return _answer(401, "invalid_signature", "missing or invalid webhook signature, or stale timestamp")
 
+    if shared:
+        log.warning(
+            "webhook for %s accepted with the SHARED %s (%s is set): any partner that knows it could have sent "
+            "it; set %s",
+            slug,
+            SECRET_PREFIX,
+            SHARED_SECRET_FLAG,
+            secret_setting(slug),
+        )
     if "\x00" in text:
         return _answer(400, "rejected", "the body is not valid JSON")
     webhook_id = request.headers["webhook-id"]

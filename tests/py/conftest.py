@@ -163,13 +163,24 @@ SECRETS = {
     "hsi": "whsec_" + base64.b64encode(b"hsi-webhook-secret-0123456789abc").decode(),
     "hsi_old": "whsec_" + base64.b64encode(b"hsi-webhook-secret-previous-9876").decode(),
     "certiport": "whsec_" + base64.b64encode(b"certiport-webhook-secret-0123456").decode(),
+    "careersafe": "whsec_" + base64.b64encode(b"careersafe-webhook-secret-012345").decode(),
+    "jri": "whsec_" + base64.b64encode(b"jri-webhook-secret-0123456789abc").decode(),
+    "milady": "whsec_" + base64.b64encode(b"milady-webhook-secret-0123456789").decode(),
     "shared": "whsec_" + base64.b64encode(b"shared-webhook-secret-for-others").decode(),
 }
 
 
+PARTNERS = ("hsi", "certiport", "careersafe", "jri", "milady")  # the seed's
+
+
 def webhook_secrets() -> dict[str, list[str]]:
-    """HSI rotates (old and new both valid); Certiport has its own; the rest use the shared one."""
-    return {"hsi": [SECRETS["hsi_old"], SECRETS["hsi"]], "certiport": [SECRETS["certiport"]], "*": [SECRETS["shared"]]}
+    """Each partner its own secret; HSI rotates (old and new both valid). The shared one is off."""
+    return {slug: [SECRETS["hsi_old"], SECRETS["hsi"]] if slug == "hsi" else [SECRETS[slug]] for slug in PARTNERS}
+
+
+def webhook_secret_env() -> dict[str, str]:
+    """The same, as the environment of a served app or of the partner simulator."""
+    return {f"PARTNER_WEBHOOK_SECRET_{slug.upper()}": " ".join(s) for slug, s in webhook_secrets().items()}
 
 
 def sign(body: bytes | str, secret: str, msg_id: str | None = None, timestamp: datetime | None = None) -> dict:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.py.conftest import SECRETS, new_student
+from tests.py.conftest import new_student, webhook_secret_env
 from tests.py.live_server import gunicorn
 from tests.py.services import Simulator, SmtpSink, simulator, wait_for, workers
 
@@ -24,7 +24,7 @@ class Loop:
 
 @pytest.fixture
 def loop(db_url, sql):
-    secrets = {"PARTNER_WEBHOOK_SECRET": SECRETS["shared"]}
+    secrets = webhook_secret_env()
     sql("update queue.queues set backoff_base_seconds = 0.05, backoff_cap_seconds = 0.5")
     sql("delete from queue.jobs")  # the demo seed's own pending work is not part of these tests
     with SmtpSink() as smtp, gunicorn({"DATABASE_URL": db_url, **secrets}, workers=1, threads=8) as app:
@@ -195,7 +195,7 @@ def test_partner_down_dead_letters_then_an_admin_retry_succeeds_once_it_is_back(
             "the admin alert email",
         )
 
-        with simulator(loop.app, {"PARTNER_WEBHOOK_SECRET": SECRETS["shared"]}, port=port) as back:
+        with simulator(loop.app, webhook_secret_env(), port=port) as back:
             sql("select public.admin_retry_step(%s, 'HSI is back up')", student["steps"][0])
             wait_for(
                 lambda: sql(

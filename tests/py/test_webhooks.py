@@ -128,8 +128,9 @@ def test_rotated_secrets_are_both_accepted(post):
     assert post("hsi", event("custom.thing"), secret=SECRETS["hsi_old"]).status_code == 200
 
 
-def test_partners_without_their_own_secret_use_the_shared_one(post):
-    assert post("jri", event("custom.thing"), secret=SECRETS["shared"]).status_code == 200
+def test_partners_have_their_own_secret(post):
+    assert post("jri", event("custom.thing"), secret=SECRETS["jri"]).status_code == 200
+    assert post("jri", event("custom.thing"), secret=SECRETS["shared"]).status_code == 401
     assert post("milady", event("custom.thing"), secret=SECRETS["hsi"]).status_code == 401
 
 
