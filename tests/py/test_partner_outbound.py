@@ -182,3 +182,28 @@ def test_timeouts_are_settings_with_defaults():
         for value in ("soon", "0", "-1", "nan", "inf"):
             with pytest.raises(PartnerError, match=name):
                 timeouts({name: value})
+
+
+def test_the_steps_error_keeps_the_partners_error_body_truncated(servers, app, sql, monkeypatch):
+    """Through the worker: a partner answering 400 with a long body fails the step at once, and the
+    step's error_message holds the body cut to ERROR_BODY_CHARS."""
+    from glue.worker import Worker
+
+    from .conftest import new_student
+
+    partner, _ = servers
+    monkeypatch.setenv("PARTNER_API_URL_HSI", partner.url + "/bad")
+    sql("delete from queue.jobs")
+    student = new_student(sql, "cna")
+    step = sql(
+        "select v.slug from public.enrollment_steps s join public.partner_lms_providers v on v.id = s.provider_id"
+        " where s.id = %s",
+        student["steps"][0],
+    )
+    assert step == [{"slug": "hsi"}]
+    Worker(app, concurrency=1, scan_interval=0, monitoring_interval=0).run(once=True)
+    [row] = sql("select status, error_message from public.enrollment_steps where id = %s", student["steps"][0])
+    assert row["status"] == "failed"
+    assert "hsi API answered 400: " + "x" * ERROR_BODY_CHARS in row["error_message"]
+    assert len(row["error_message"]) < ERROR_BODY_CHARS + 100
+    assert len(partner.requests) == 1
