@@ -4,13 +4,44 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
-from flask import Flask, abort, jsonify, request
+from flask import Flask, abort, g, jsonify, request
 
 from .config import Config, ConfigError, supabase_defaults, validate
 from .db import Database, DatabaseUnavailable
 from .rpc import RpcError, make_rpc
+
+# every response: no sniffing, no framing, referrers only to ourselves, and a Content-Security-Policy
+# that allows nothing but this origin's forms and fetches and the pages' own <style> and <script>
+# elements, which carry a per-response nonce (no inline style attributes or event handlers anywhere)
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+CSP = (
+    "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def csp_nonce() -> str:
+    """This response's CSP nonce (templates: `<script nonce="{{ csp_nonce() }}">`)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def cookie_defaults(config) -> None:
+    """The session cookie is HttpOnly and SameSite=Lax, and Secure when SITE_URL is https (local
+    development runs over http://127.0.0.1); SESSION_COOKIE_SECURE set explicitly wins."""
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        config["SESSION_COOKIE_SECURE"] = urlsplit(config.get("SITE_URL") or "").scheme == "https"
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -26,6 +57,7 @@ def create_app(config: Config | None = None) -> Flask:
     if session_key_missing:
         app.config["SECRET_KEY"] = os.urandom(32)  # sessions (CSRF) then last as long as the process
     supabase_defaults(app.config)
+    cookie_defaults(app.config)
     validate(app.config)
     supabase_http = bool(app.config.get("SUPABASE_URL") and app.config.get("SUPABASE_SERVICE_ROLE_KEY"))
     if not app.config.get("DATABASE_URL") and not supabase_http:
@@ -80,6 +112,15 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(student.bp)  # /student/progress, /student/certificates/<id>.pdf
     app.register_blueprint(admin.bp)  # /admin/dashboard, /admin/dashboard.json, /admin/steps/..., /admin/events/...
     register_commands(app)
+
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
+        return response
 
     @app.get("/healthz")
     def healthz():

@@ -92,6 +92,9 @@ class Config:
     TESTING = False
     DEV_LOGIN = False  # the development sign-in page (lists demo users): local runs only
     MAX_CONTENT_LENGTH = 256 * 1024  # webhook bodies over 256 KiB are refused (413)
+    # the session cookie: HttpOnly, SameSite=Lax, and Secure when SITE_URL is https (None: decided
+    # from SITE_URL at start-up, glue.cookie_defaults; True/False here or as an override wins)
+    SESSION_COOKIE_SECURE: bool | None = None
 
     def __init__(self, **overrides):
         self.DATABASE_URL = _env("DATABASE_URL")

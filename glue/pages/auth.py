@@ -67,7 +67,14 @@ def dev_login():
     if not target.startswith("/") or target.startswith("//"):
         target = "/"
     response = redirect(target)
-    response.set_cookie(COOKIE, mint(str(user["id"]), user["email"]), httponly=True, samesite="Lax", max_age=8 * 3600)
+    response.set_cookie(
+        COOKIE,
+        mint(str(user["id"]), user["email"]),
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        max_age=8 * 3600,
+    )
     return response
 
 
