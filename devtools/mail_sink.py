@@ -4,11 +4,20 @@ as an `.eml` file and logged in one line. Development only (aiosmtpd is a dev de
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
 
 log = logging.getLogger("devtools.mail_sink")
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """A new file, mode 0600 from its creation whatever the umask (emails hold sign-in links)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
 
 
 class MailSink:
@@ -18,7 +27,7 @@ class MailSink:
         from aiosmtpd.controller import Controller
 
         self.dir = directory
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         sink = self
         self.count = 0
         self.lock = threading.Lock()
@@ -31,7 +40,7 @@ class MailSink:
                 with sink.lock:
                     sink.count += 1
                     name = f"{time.strftime('%Y%m%d-%H%M%S')}-{sink.count:04d}.eml"
-                (sink.dir / name).write_bytes(envelope.content)
+                _write_private(sink.dir / name, envelope.content)
                 log.info("mail to %s: %s (%s)", ", ".join(envelope.rcpt_tos), message["Subject"], sink.dir / name)
                 return "250 OK"
 

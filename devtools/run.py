@@ -2,6 +2,8 @@
 
 - PostgreSQL: DATABASE_URL when set; otherwise the embedded default, a PostgreSQL 15 cluster kept
   under the repository (`.pgdata/`, git-ignored; `PGDATA_DIR` to move it) and reused across runs.
+  It asks every connection for a password (`.pgdata/postgres.password`, 0600; in the URL
+  the run exports as DATABASE_URL); its log is `.run/postgres.log`.
 - Migrations, the seed (partners, programs) and the demo users and enrollments (supabase/demo.sql).
 - A local SMTP sink (127.0.0.1:$MAIL_SINK_PORT, default 8025) writing every email to
   `.run/mail/*.eml` (`RUN_DIR` to move it) — unless SMTP_URL is set.
@@ -32,7 +34,7 @@ from dotenv import dotenv_values, load_dotenv
 
 from glue import migrate
 
-from .cluster import DEFAULT_PORT, REPO, Cluster, default_datadir
+from .cluster import DEFAULT_PORT, REPO, Cluster, default_datadir, write_private
 from .mail_sink import MailSink
 
 log = logging.getLogger("devtools.run")
@@ -63,8 +65,7 @@ def _dev_secrets(partners: Iterable[str] = ()) -> None:
             changed = True
         os.environ[key] = saved[key]
     if changed:
-        path.write_text("".join(f"{k}={v}\n" for k, v in saved.items()))
-        path.chmod(0o600)
+        write_private(path, "".join(f"{k}={v}\n" for k, v in saved.items()))  # 0600 from the start
 
 
 def _interrupt(*_args) -> None:
@@ -100,21 +101,31 @@ def main() -> int:
     os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     children: list[subprocess.Popen] = []
     cluster = sink = None
-    url = os.environ.get("DATABASE_URL")
+    url = shown_url = os.environ.get("DATABASE_URL")
     try:
         if not url:
             datadir = Path(os.environ["PGDATA_DIR"]) if os.environ.get("PGDATA_DIR") else default_datadir()
-            cluster = Cluster(datadir, port=int(os.environ.get("EMBEDDED_PG_PORT", DEFAULT_PORT)))
+            cluster = Cluster(
+                datadir,
+                port=int(os.environ.get("EMBEDDED_PG_PORT", DEFAULT_PORT)),
+                log_path=RUN_DIR / "postgres.log",
+            )
             log.info("starting the embedded PostgreSQL in %s on port %d", cluster.datadir, cluster.port)
             try:
                 cluster.start()
             except subprocess.CalledProcessError as exc:
-                log.error("initdb failed (%s); see the lines above", exc.returncode)
+                log.error(
+                    "initdb, or setting the postgres password, failed (exit %s); see the lines above"
+                    " (does another server use %s?)",
+                    exc.returncode,
+                    cluster.datadir,
+                )
                 return 1
             except RuntimeError as exc:
                 log.error("%s (if another `make run` uses port %d, set EMBEDDED_PG_PORT)", exc, cluster.port)
                 return 1
             url = os.environ["DATABASE_URL"] = cluster.url()
+            shown_url = url.replace(f":{cluster.password}@", ":***@") + f"   (password in {cluster.password_file})"
         migrate.migrate(url)
         migrate.seed(url)
         migrate.demo(url)
@@ -163,7 +174,7 @@ def main() -> int:
             f"  Sign in            http://127.0.0.1:{port}/login   (demo admin and students listed)\n"
             f"  Partner simulator  {simulator_note}\n"
             f"  Email              {mail_note}\n"
-            f"  Database           {url}\n"
+            f"  Database           {shown_url}\n"
             "  Stop               Ctrl-C\n",
             flush=True,
         )

@@ -5,14 +5,18 @@
     if mailer:
         message_id = mailer.send(to, subject, text, html, message_id=f"<step-{event_id}@example.org>")
 
-SMTP_URL forms: `smtp://host:port` (plain; default port 25), `smtp://host:587?starttls=1` (STARTTLS,
-required: no fallback to plain text), `smtps://host:465` (implicit TLS; default port 465), each with
-optional `user:password@` before the host; percent-encode `@ : / ? #` inside the user or password.
+SMTP_URL forms: `smtp://host:port` (default port 25; STARTTLS whenever the server offers it),
+`smtp://host:587?starttls=1` (STARTTLS required: no fallback to plain text), `smtps://host:465`
+(implicit TLS; default port 465), each with optional `user:password@` before the host;
+percent-encode `@ : / ? #` inside the user or password. TLS verifies the server's certificate and
+host name. The password is never sent in plain text to a host other than this machine (localhost,
+127.0.0.0/8, ::1): without TLS, send() refuses (MailError) before AUTH.
 """
 
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 import smtplib
 import ssl
@@ -266,9 +270,23 @@ class Mailer:
         else:
             client = smtplib.SMTP(s.host, s.port, self.local_hostname, timeout=self.timeout)
         with client:
-            if s.starttls:
-                client.starttls(context=self._tls_context())
+            encrypted = s.implicit_tls
+            if not encrypted:
+                client.ehlo_or_helo_if_needed()
+                # required by the URL, or offered by the server: STARTTLS (smtplib raises when a
+                # required STARTTLS is not offered; a failed handshake is an error, never plain text)
+                if s.starttls or client.has_extn("starttls"):
+                    client.starttls(context=self._tls_context())
+                    client.ehlo()
+                    encrypted = True
             if s.username:
+                if not encrypted and not _is_local(s.host):
+                    raise MailError(
+                        f"cannot send mail via {s.host}:{s.port}: refusing to send the SMTP password in plain"
+                        " text to a host other than this machine; the server offers no STARTTLS: use"
+                        " smtps:// (implicit TLS) or a server or port that offers STARTTLS",
+                        permanent=False,  # a configuration to fix, after which the retries go through
+                    )
                 client.login(s.username, s.password or "")
             client.send_message(msg, from_addr=self._from_addr, to_addrs=[recipient])
 
@@ -296,6 +314,17 @@ class Mailer:
         if s.password:
             message = message.replace(s.password, "***")
         return MailError(message, permanent=permanent, smtp_code=code)
+
+
+def _is_local(host: str) -> bool:
+    """True for this machine: `localhost` (and *.localhost), 127.0.0.0/8, ::1."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _text(reply: bytes | str) -> str:

@@ -667,9 +667,12 @@ def sql_latency(url: str, steps: list[tuple[str, str, str]]) -> dict:
 # --- P2: pgbench -----------------------------------------------------------------------------------
 
 
-def pgbench(port: int, args: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
+def pgbench(
+    port: int, args: list[str], timeout: float = 600, password: str | None = None
+) -> subprocess.CompletedProcess:
     argv = [str(PGBIN / "pgbench"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", *args]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    env = {**os.environ, "PGPASSWORD": password} if password else None  # the cluster asks for one
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, env=env)
 
 
 def pgbench_tps(result: subprocess.CompletedProcess) -> float:
@@ -1061,14 +1064,17 @@ def p1_webhooks(url: str, port: int, signer: Signer, sizes: Sizes, roots: dict[s
 
 
 def p2_pgbench(pg_port: int, url: str, sizes: Sizes, tmp: Path, pg_pid: int, report: Report) -> None:
+    from urllib.parse import unquote, urlsplit
+
+    password = unquote(urlsplit(url).password or "") or None
     log("P2: pgbench -i -s 10 (baseline database)")
-    init = pgbench(pg_port, ["-i", "-s", "10", "-q", "pgbench_base"])
+    init = pgbench(pg_port, ["-i", "-s", "10", "-q", "pgbench_base"], password=password)
     if init.returncode != 0:
         raise RuntimeError(f"pgbench -i failed: {init.stderr[-400:]}")
     duration = str(sizes.pgbench_seconds)
     log(f"P2: TPC-B-like baseline (-c 8 -j 2 -T {duration})")
     meter = CpuMeter({"postgres": pg_pid}, "pgbench")
-    base_run = pgbench(pg_port, ["-c", "8", "-j", "2", "-T", duration, "pgbench_base"])
+    base_run = pgbench(pg_port, ["-c", "8", "-j", "2", "-T", duration, "pgbench_base"], password=password)
     base = pgbench_tps(base_run)
     time.sleep(1.0)  # let the postmaster reap pgbench's backends (their CPU is counted through it)
     base_cpu = meter.stop(int(base * sizes.pgbench_seconds))
@@ -1093,7 +1099,9 @@ def p2_pgbench(pg_port: int, url: str, sizes: Sizes, tmp: Path, pg_pid: int, rep
     )
     log(f"P2: mark_step_complete (-c 8 -j 2 -T {duration}, pool of {pool:,} steps)")
     meter = CpuMeter({"postgres": pg_pid}, "pgbench")
-    custom_run = pgbench(pg_port, ["-n", "-c", "8", "-j", "2", "-T", duration, "-f", str(script), "bench"])
+    custom_run = pgbench(
+        pg_port, ["-n", "-c", "8", "-j", "2", "-T", duration, "-f", str(script), "bench"], password=password
+    )
     custom = pgbench_tps(custom_run)
     time.sleep(1.0)
     custom_cpu = meter.stop(int(custom * sizes.pgbench_seconds))

@@ -57,6 +57,7 @@ def pooled_app_role(pg_cluster, migrated_template) -> str:
             f"do $$ begin if not exists (select from pg_roles where rolname = '{POOLED_APP_ROLE}') then"
             f" create role {POOLED_APP_ROLE} login nosuperuser createdb createrole bypassrls noinherit; end if; end $$"
         )
+        conn.execute(f"alter role {POOLED_APP_ROLE} password '{pg_cluster.password}'")  # the cluster asks for one
         conn.execute(f"grant anon, authenticated, service_role to {POOLED_APP_ROLE}")
     return POOLED_APP_ROLE
 
@@ -66,7 +67,9 @@ def pgbouncer(pg_cluster):
     """A real PgBouncer 1.18, pool_mode=transaction, default_pool_size 4, in front of the cluster."""
     from tests.py.pooler import PgBouncer
 
-    with PgBouncer(pg_cluster.port, ["postgres", POOLED_APP_ROLE], pool_size=4) as bouncer:
+    with PgBouncer(
+        pg_cluster.port, ["postgres", POOLED_APP_ROLE], pool_size=4, password=pg_cluster.password
+    ) as bouncer:
         yield bouncer
 
 

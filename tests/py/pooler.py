@@ -4,8 +4,10 @@ run on whichever server connection is free, so any session state (a `set role`, 
 statement, a session advisory lock) would surface in another client's transaction.
 
 Started like the test cluster: in a temporary folder, on a free 127.0.0.1 port, as the `postgres`
-system user (through setpriv) when the tests run as root; `auth_type = trust` with a userlist
-naming the logins it accepts. `default_pool_size` is small (4) so that clients share server
+system user (through setpriv) when the tests run as root. Like the cluster behind it, it asks
+for a password: `auth_type = scram-sha-256`, a userlist (0600) with each login's password in
+plain text, which PgBouncer also uses to log in to the server with SCRAM. The test roles share
+the cluster's password. `default_pool_size` is small (4) so that clients share server
 connections, and `server_round_robin = 1` hands a client's consecutive transactions to different
 server connections whenever several are open, so a leak shows up instead of hiding behind reuse.
 """
@@ -22,17 +24,18 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from devtools.cluster import _as_server_user, _is_root, free_port
+from devtools.cluster import _as_server_user, _is_root, free_port, write_private
 
 PGBOUNCER = Path(os.environ.get("PGBOUNCER", "/usr/sbin/pgbouncer"))
 
 
 class PgBouncer:
-    """`PgBouncer(server_port, users)`: start(), url(dbname, user), stop()."""
+    """`PgBouncer(server_port, users, password=...)`: start(), url(dbname, user), stop()."""
 
-    def __init__(self, server_port: int, users: list[str], pool_size: int = 4):
+    def __init__(self, server_port: int, users: list[str], pool_size: int = 4, *, password: str):
         self.server_port = server_port
         self.users = users
+        self.password = password
         self.pool_size = pool_size
         self.port = free_port()
         self.base = Path(tempfile.mkdtemp(prefix="partnerseq-pgbouncer-"))
@@ -43,15 +46,16 @@ class PgBouncer:
         return self.base / "pgbouncer.log"
 
     def url(self, dbname: str = "postgres", user: str = "postgres") -> str:
-        return f"postgresql://{user}@127.0.0.1:{self.port}/{dbname}"
+        return f"postgresql://{user}:{self.password}@127.0.0.1:{self.port}/{dbname}"
 
     def route(self, direct_url: str, user: str) -> str:
         """The same database as `direct_url`, reached through this pooler as `user`."""
         parts = urlsplit(direct_url)
-        return urlunsplit(parts._replace(netloc=f"{user}@127.0.0.1:{self.port}"))
+        return urlunsplit(parts._replace(netloc=f"{user}:{self.password}@127.0.0.1:{self.port}"))
 
     def _write_config(self) -> Path:
-        (self.base / "userlist.txt").write_text("".join(f'"{u}" ""\n' for u in self.users))
+        userlist = self.base / "userlist.txt"
+        write_private(userlist, "".join(f'"{u}" "{self.password}"\n' for u in self.users))
         config = self.base / "pgbouncer.ini"
         config.write_text(
             f"""[databases]
@@ -61,7 +65,7 @@ class PgBouncer:
 listen_addr = 127.0.0.1
 listen_port = {self.port}
 unix_socket_dir =
-auth_type = trust
+auth_type = scram-sha-256
 auth_file = {self.base / "userlist.txt"}
 admin_users = postgres
 pool_mode = transaction

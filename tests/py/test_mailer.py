@@ -89,8 +89,10 @@ class Collector:
 
     def __init__(self) -> None:
         self.envelopes: list = []
+        self.over_starttls: list[bool] = []  # per envelope: was the session upgraded with STARTTLS
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        self.over_starttls.append(session.ssl is not None)
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
 
@@ -104,10 +106,10 @@ class SmtpServer:
         self.controller, self.collector, self.port = controller, collector, port
 
 
-def start_server(**kwargs) -> SmtpServer:
+def start_server(host: str = "127.0.0.1", **kwargs) -> SmtpServer:
     collector = Collector()
     port = free_port()
-    controller = Controller(collector, hostname="127.0.0.1", port=port, **kwargs)
+    controller = Controller(collector, hostname=host, port=port, **kwargs)
     controller.start()
     return SmtpServer(controller, collector, port)
 
@@ -379,6 +381,109 @@ def test_starttls_with_auth(tls_files):
             Mailer(f"smtp://127.0.0.1:{server.port}", FROM).send("a@example.org", "x", "t", "<p>h</p>")
     finally:
         server.controller.stop()
+
+
+def test_starttls_when_the_server_offers_it(tls_files):
+    """No starttls=1 in the URL: the server offers STARTTLS, so the mailer upgrades anyway."""
+    server_ctx, client_ctx = _contexts(tls_files)
+    server = start_server(tls_context=server_ctx)
+    try:
+        Mailer(f"smtp://127.0.0.1:{server.port}", FROM, ssl_context=client_ctx).send("a@example.org", "x", "t", "")
+        server.collector.messages()
+        assert server.collector.over_starttls == [True]
+        # an offered STARTTLS whose certificate does not verify is an error, never a fallback to plain text
+        with pytest.raises(MailError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+            Mailer(f"smtp://127.0.0.1:{server.port}", FROM).send("a@example.org", "x", "t", "")
+        assert len(server.collector.envelopes) == 1
+    finally:
+        server.controller.stop()
+
+
+def test_starttls_offered_then_login_without_starttls_in_the_url(tls_files):
+    server_ctx, client_ctx = _contexts(tls_files)
+    server = start_server(tls_context=server_ctx, authenticator=authenticator, auth_required=True)
+    try:  # aiosmtpd refuses AUTH before TLS (auth_require_tls defaults to True)
+        url = f"smtp://mailer:p%40ss%3Aw%2Frd@127.0.0.1:{server.port}"
+        Mailer(url, FROM, ssl_context=client_ctx).send("a@example.org", "x", "t", "")
+        server.collector.messages()
+        assert server.collector.over_starttls == [True]
+    finally:
+        server.controller.stop()
+
+
+def _non_loopback_address() -> str:
+    """An IPv4 address of this machine that is not a loopback address (where its route goes)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # UDP: no packet is sent, the kernel only picks a source
+        address = probe.getsockname()[0]
+    assert not address.startswith("127."), "this machine needs a non-loopback IPv4 address for this test"
+    return address
+
+
+class ObservingAuth:
+    """An aiosmtpd authenticator that records every credential it is shown."""
+
+    def __init__(self) -> None:
+        self.seen: list = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        self.seen.append(auth_data)
+        return authenticator(server, session, envelope, mechanism, auth_data)
+
+
+def test_no_password_in_plain_text_to_another_host():
+    """A server on another address of this machine, offering AUTH but not STARTTLS: the mailer
+    refuses before AUTH, and the server never sees the password."""
+    address = _non_loopback_address()
+    observed = ObservingAuth()
+    server = start_server(host=address, authenticator=observed, auth_required=True, auth_require_tls=False)
+    try:
+        url = f"smtp://mailer:p%40ss%3Aw%2Frd@{address}:{server.port}"
+        with pytest.raises(MailError, match="refusing to send the SMTP password in plain text") as info:
+            Mailer(url, FROM, timeout=5).send("a@example.org", "x", "t", "")
+        assert "p@ss" not in str(info.value)
+        assert observed.seen == [] and server.collector.envelopes == []
+        # without credentials, plain text to another host still delivers (nothing secret is sent)
+        anonymous = start_server(host=address)
+        try:
+            Mailer(f"smtp://{address}:{anonymous.port}", FROM, timeout=5).send("a@example.org", "x", "t", "")
+            assert len(anonymous.collector.messages()) == 1
+        finally:
+            anonymous.controller.stop()
+    finally:
+        server.controller.stop()
+
+
+def test_login_to_another_host_over_starttls(tmp_path):
+    address = _non_loopback_address()
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        + ["-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", f"/CN={address}"]
+        + ["-addext", f"subjectAltName=IP:{address}"],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    server_ctx, client_ctx = _contexts((cert, key))
+    observed = ObservingAuth()
+    server = start_server(host=address, tls_context=server_ctx, authenticator=observed, auth_required=True)
+    try:
+        url = f"smtp://mailer:p%40ss%3Aw%2Frd@{address}:{server.port}"
+        Mailer(url, FROM, ssl_context=client_ctx, timeout=5).send("a@example.org", "x", "t", "")
+        server.collector.messages()
+        assert server.collector.over_starttls == [True] and len(observed.seen) == 1
+    finally:
+        server.controller.stop()
+
+
+def test_is_local():
+    from glue.mailer import _is_local
+
+    for host in ("localhost", "LOCALHOST.", "mail.localhost", "127.0.0.1", "127.8.9.10", "::1", "[::1]"):
+        assert _is_local(host), host
+    for host in ("192.0.2.2", "mail.example.org", "localhost.example.org", "10.0.0.1", "::ffff:8.8.8.8"):
+        assert not _is_local(host), host
 
 
 # --- configuration ----------------------------------------------------------------------------

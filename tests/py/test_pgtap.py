@@ -3,9 +3,10 @@ that also holds the test helpers (tests/sql/helpers/). Each file rolls back its 
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import psycopg
 import pytest
@@ -53,6 +54,7 @@ def test_pgtap_file(tap_db, path):
         text=True,
         check=False,
         timeout=300,
+        env={**os.environ, "PGPASSWORD": unquote(u.password or "")},
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output

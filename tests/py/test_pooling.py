@@ -206,7 +206,7 @@ def test_migrating_through_the_pooler_leaves_no_lock_behind(fresh_db, pgbouncer,
     through = pgbouncer.route(direct, "postgres")
     _warm(through)
     assert len(migrate.migrate(through)) == len(migrate.discover())
-    with PgBouncer(pg_cluster.port, ["postgres"], pool_size=3) as small:
+    with PgBouncer(pg_cluster.port, ["postgres"], pool_size=3, password=pg_cluster.password) as small:
         again = small.route(direct, "postgres")
         _warm(again, 3)
         outcome: list = []

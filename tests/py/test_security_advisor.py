@@ -10,6 +10,7 @@ cluster's rollback behaves."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -82,6 +83,7 @@ def _prove(url: str, path: Path) -> str:
         ["pg_prove", "--host", info["host"], "--port", str(info["port"]), "--username", info["user"],
          "--dbname", info["dbname"], "--verbose", "--failures", str(path)],
         capture_output=True, text=True, check=False, timeout=300,
+        env={**os.environ, "PGPASSWORD": info.get("password", "")},
     )  # fmt: skip
     output = result.stdout + result.stderr
     assert result.returncode == 0 and "All tests successful" in output, output

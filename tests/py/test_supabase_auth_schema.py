@@ -47,14 +47,18 @@ DEMO_IDS = {
 
 
 def _as(url: str, role: str) -> str:
-    """The same database URL, logged in as `role` (the test cluster trusts loopback)."""
-    return url.replace("postgresql://postgres@", f"postgresql://{role}@", 1)
+    """The same database URL, logged in as `role` (with the password of the URL's user: the test
+    cluster asks every login for one, and the test roles share the superuser's)."""
+    return url.replace("postgresql://postgres:", f"postgresql://{role}:", 1)
 
 
 def _ensure_role(conn: psycopg.Connection, name: str, attributes: str) -> None:
-    """Create a cluster-wide role unless an earlier test of this session did."""
+    """Create a cluster-wide role unless an earlier test of this session did; a login role gets
+    the password of the connection's user (conn.info.password)."""
     if conn.execute("select 1 from pg_roles where rolname = %s", (name,)).fetchone() is None:
         conn.execute(sql.SQL("create role {} " + attributes).format(sql.Identifier(name)))
+    if attributes.startswith("login"):
+        conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(name), sql.Literal(conn.info.password)))
 
 
 @pytest.fixture
