@@ -101,7 +101,7 @@ select isnt(public.refresh_monitoring(), null, 'the snapshot is fresh');
 select is(
   (select array_agg(k order by k) from jsonb_object_keys(public.admin_dashboard()) k),
   array['all_programs', 'all_providers', 'awaiting', 'bottlenecks', 'failed', 'funnel', 'partner_events', 'pipeline',
-        'programs', 'queues', 'settings', 'stuck', 'summary', 'waiting_events', 'weekly'],
+        'programs', 'queues', 'settings', 'stuck', 'summary', 'table_sizes', 'waiting_events', 'weekly'],
   'every panel, the summary and the filter menus in one call');
 select is((public.admin_dashboard() -> 'summary' ->> 'waiting_events')::int, 3,
   'webhook events to review: unmatched, deferred, rejected');

@@ -6,7 +6,7 @@
 -- (dashboard_list_rows, stuck_after_days), which the dashboard shows under "settings".
 -- Security invoker: each monitor_* function checks that the caller is an admin (42501 otherwise).
 --   panels: pipeline, programs, stuck, bottlenecks, funnel, weekly, failed, awaiting,
---           partner_events, waiting_events, queues
+--           partner_events, waiting_events, queues, table_sizes (monitor_table_sizes)
 --   summary: in_progress, completed_steps, stuck, failed, awaiting (a number, or "<p_rows>+"
 --           when the list is full), waiting_events (private.waiting_event_statuses), refreshed_at
 --   all_programs: [[slug, name], ...]; all_providers: [[slug, name], ...]
@@ -40,6 +40,7 @@ begin
     'partner_events', (select coalesce(pg_catalog.jsonb_agg(p), '[]') from public.monitor_partner_events() p),
     'waiting_events', (select coalesce(pg_catalog.jsonb_agg(p), '[]') from public.monitor_waiting_events(p_rows) p),
     'queues', (select coalesce(pg_catalog.jsonb_agg(p), '[]') from public.monitor_queues() p),
+    'table_sizes', (select coalesce(pg_catalog.jsonb_agg(p), '[]') from public.monitor_table_sizes() p),
     'settings', coalesce(v_settings, '{}') || pg_catalog.jsonb_build_object(
       'stuck_after_days', p_stuck_days, 'dashboard_list_rows', p_rows));
 

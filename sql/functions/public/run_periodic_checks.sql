@@ -1,6 +1,7 @@
 -- Periodic work, called by the worker (or pg_cron where available): nudge students stuck in a
 -- step for more than p_stuck_days (default: private.settings.stuck_after_days) (at most one email per step per week) and alert admins about
--- steps over their partner's SLA (expected_days), once per step start. Returns the counts.
+-- steps over their partner's SLA (expected_days), once per step start, and purge one batch of
+-- data past its retention window (private.purge_expired_data). Returns the counts.
 create or replace function public.run_periodic_checks(p_stuck_days integer default null)
 returns jsonb
 language plpgsql
@@ -12,6 +13,7 @@ declare
   v_nudges integer := 0;
   v_breaches integer := 0;
   v_row record;
+  v_purged jsonb;
 begin
   for v_row in
     select s.id, e.user_id, s.started_at,
@@ -43,9 +45,11 @@ begin
       v_breaches := v_breaches + 1;
     end if;
   end loop;
-  return pg_catalog.jsonb_build_object('stuck_nudges', v_nudges, 'sla_breaches', v_breaches);
+
+  v_purged := private.purge_expired_data();
+  return pg_catalog.jsonb_build_object('stuck_nudges', v_nudges, 'sla_breaches', v_breaches, 'purged', v_purged);
 end
 $$;
-comment on function public.run_periodic_checks(integer) is 'Queues stuck-student nudges (once per step per week) and SLA-breach admin alerts (once per step start). Returns counts.';
+comment on function public.run_periodic_checks(integer) is 'Queues stuck-student nudges (once per step per week) and SLA-breach admin alerts (once per step start), and purges one batch of data past its retention window. Returns counts (stuck_nudges, sla_breaches, purged: {partner_events, queue_archive}).';
 revoke all on function public.run_periodic_checks(integer) from public, anon, authenticated;
 grant execute on function public.run_periodic_checks(integer) to service_role;
