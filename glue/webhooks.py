@@ -52,20 +52,25 @@ def _answer(code: int, status: str, message: str | None = None, **extra):
 class KnownPartners:
     """Partner slugs, cached so an unknown partner is a 404 before anything else without a
     database round trip per request (refreshed every minute, or at once on an unknown slug
-    when the cache is older than a few seconds)."""
+    when the cache is older than a few seconds). `on_change(slugs)` runs when the list changes
+    (the first load included)."""
 
-    def __init__(self, ttl: float = 60.0, miss_refresh: float = 5.0):
+    def __init__(self, ttl: float = 60.0, miss_refresh: float = 5.0, on_change=None):
         self.ttl, self.miss_refresh = ttl, miss_refresh
         self.slugs: frozenset[str] = frozenset()
         self.loaded_at = float("-inf")
         self.lock = threading.Lock()
+        self.on_change = on_change
 
     def __call__(self, rpc, slug: str) -> bool:
         age = time.monotonic() - self.loaded_at
         if age > self.ttl or (slug not in self.slugs and age > self.miss_refresh):
             with self.lock:
-                self.slugs = frozenset(rpc.call("get_partner_slugs"))
-                self.loaded_at = time.monotonic()
+                slugs = frozenset(rpc.call("get_partner_slugs"))
+                changed = slugs != self.slugs or self.loaded_at == float("-inf")
+                self.slugs, self.loaded_at = slugs, time.monotonic()
+            if changed and self.on_change:
+                self.on_change(slugs)
         return slug in self.slugs
 
 
@@ -91,23 +96,24 @@ def secrets_for(slug: str, config=None) -> tuple[list[str], bool]:
 
 
 @bp.record_once
-def _report_partners_without_secret(state) -> None:
-    """At start-up: log the partners whose endpoint cannot accept anything (no secret)."""
+def _report_webhook_secrets(state) -> None:
+    """At start-up, the partners that have a webhook secret (no database call: start-up never
+    waits for it); when the partner list is loaded (first webhook, then on change), those that
+    have none, whose webhooks are refused (503)."""
     app = state.app
-    known = app.extensions["partners"]
-    try:
-        known(app.extensions["rpc"], "")  # loads the list (and primes the cache the requests use)
-        slugs = sorted(known.slugs)
-    except Exception:  # noqa: BLE001 - the database may be down at start-up; requests say it then
-        log.warning("could not list the partners at start-up to check their webhook secrets")
-        return
-    missing = [slug for slug in slugs if not secrets_for(slug, app.config)[0]]
-    if missing:
-        log.warning(
-            "no webhook secret for partner(s) %s: their webhooks are refused (503) until %s is set",
-            ", ".join(missing),
-            ", ".join(secret_setting(slug) for slug in missing),
-        )
+    own = sorted(slug for slug, values in app.config["PARTNER_WEBHOOK_SECRETS"].items() if slug != "*" and values)
+    log.info("webhook secrets configured for partner(s): %s", ", ".join(own) or "none")
+
+    def report(slugs) -> None:
+        missing = [slug for slug in sorted(slugs) if not secrets_for(slug, app.config)[0]]
+        if missing:
+            log.warning(
+                "no webhook secret for partner(s) %s: their webhooks are refused (503) until %s is set",
+                ", ".join(missing),
+                ", ".join(secret_setting(slug) for slug in missing),
+            )
+
+    app.extensions["partners"].on_change = report
 
 
 def verify(secrets: list[str], body: bytes, headers) -> bool:

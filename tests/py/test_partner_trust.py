@@ -91,9 +91,11 @@ def test_enabling_the_shared_secret_without_one_stops_start_up():
         validate({"PARTNER_WEBHOOK_SECRETS": {"hsi": [SECRETS["hsi"]]}, "PARTNER_WEBHOOK_SHARED_SECRET_ENABLED": True})
 
 
-def test_start_up_logs_the_partners_without_a_secret(make_app, caplog):
-    with caplog.at_level(logging.WARNING):
-        make_app(PARTNER_WEBHOOK_SECRETS={"hsi": [SECRETS["hsi"]]})
+def test_the_partners_without_a_secret_are_logged_when_the_partner_list_loads(make_app, caplog):
+    with caplog.at_level(logging.INFO):
+        application = make_app(PARTNER_WEBHOOK_SECRETS={"hsi": [SECRETS["hsi"]]})
+        assert "webhook secrets configured for partner(s): hsi" in caplog.text
+        assert post(application, "hsi", SECRETS["hsi"]).status_code == 200  # the first webhook loads the list
     line = next(r.getMessage() for r in caplog.records if "no webhook secret for partner" in r.getMessage())
     for slug in ("certiport", "careersafe", "jri", "milady"):
         assert slug in line and f"PARTNER_WEBHOOK_SECRET_{slug.upper()}" in line
