@@ -114,7 +114,10 @@ def test_without_a_valid_signature_nothing_changes_and_nothing_breaks(fuzz_targe
 
     run()
     assert _state(sql) == before, "an unsigned request changed the database"
-    assert seen.get(401, 0) > FUZZ_UNSIGNED / 4, seen
+    # the fuzzing must reach the signature check, not only bounce off the earlier ones: about half
+    # the slugs are unknown (404) and, since non-UTF-8 bodies are refused first (400), about 23% of
+    # the cases end at the signature (582 of 2,500 in one run): an eighth is a floor with margin
+    assert seen.get(401, 0) > FUZZ_UNSIGNED / 8, seen
 
 
 def test_signed_garbage_is_a_clean_4xx_or_an_applied_event(fuzz_target):
