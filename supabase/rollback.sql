@@ -60,6 +60,9 @@ drop function if exists public.demo_users();
 drop function if exists public.partner_events_to_replay(boolean, boolean, text);
 drop function if exists public.admin_dashboard(text, text, integer, integer);
 drop function if exists public.get_settings();
+-- 20261202800000_sign_out (private.signed_out_sessions goes with the private schema below)
+drop function if exists public.sign_out();
+drop function if exists public.session_is_active();
 -- 20261202900000_retention (private.purge_expired_data, private.monitor_table_sizes and the
 -- settings columns go with the private schema below)
 drop function if exists public.monitor_table_sizes();
@@ -92,5 +95,5 @@ delete from supabase_migrations.schema_migrations where version in (
   '20261122000500', '20261122000600', '20261122000700',
   '20261122034309', '20261202100000',
   '20261202200000', '20261202400000', '20261202500000', '20261202600000', '20261202600001',
-  '20261202600002', '20261202700000', '20261202900000'
+  '20261202600002', '20261202700000', '20261202800000', '20261202900000'
 );

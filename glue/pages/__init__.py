@@ -18,8 +18,17 @@ bp = Blueprint("pages", __name__)
 def user_rpc():
     """The SQL functions as the signed-in user (after login_required): the pages' one way to the
     database. Over the direct pool: `authenticated` + g.claims; over Supabase's HTTP API it would
-    send the user's access token (g.access_token) as the bearer."""
-    return current_app.extensions["rpc"].as_user(g.claims, token=g.get("access_token"))
+    send the user's access token (g.access_token) as the bearer. The first use in a request asks
+    public.session_is_active(): a signed-out session's token reaches nothing (AuthError → 401,
+    server-side sign-out, glue.pages.auth)."""
+    from .auth import SIGNED_OUT, AuthError
+
+    rpc = current_app.extensions["rpc"].as_user(g.claims, token=g.get("access_token"))
+    if not g.get("session_checked"):
+        if not rpc.call("session_is_active"):
+            raise AuthError(SIGNED_OUT)
+        g.session_checked = True
+    return rpc
 
 
 @bp.app_errorhandler(HTTPException)

@@ -5,13 +5,25 @@ reading the cookies and the CSRF check are glue.auth's (no views there)."""
 from __future__ import annotations
 
 import functools
+import logging
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from ..auth import COOKIE, AuthError, authenticate, check_csrf, clear_session_cookies, csrf_token, mint
 from ..db import DatabaseUnavailable
 
+log = logging.getLogger(__name__)
+
 bp = Blueprint("auth", __name__)
+SIGNED_OUT = "you signed out of this session; please sign in again"
+
+
+@bp.app_errorhandler(AuthError)
+def signed_out(exc: AuthError):
+    """401 with the sign-in page: no valid token, or (raised by glue.pages.user_rpc) a token whose
+    session was signed out (server-side sign-out)."""
+    next_url = request.full_path.rstrip("?")
+    return render_template("login.html", reason=str(exc), demo_users=demo_users(), next=next_url), 401
 
 
 @bp.app_context_processor
@@ -31,15 +43,15 @@ def demo_users() -> list[dict]:
 
 def login_required(view):
     """The view needs a signed-in user: g.claims and g.user_id are set; otherwise 401 with the
-    sign-in page."""
+    sign-in page. Whether the session was signed out is asked by the first call to the database
+    as the user (glue.pages.user_rpc); an AuthError raised there is the same 401 (below)."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         try:
             g.claims = authenticate()
         except AuthError as exc:
-            next_url = request.full_path.rstrip("?")
-            return render_template("login.html", reason=str(exc), demo_users=demo_users(), next=next_url), 401
+            return signed_out(exc)
         g.user_id = g.claims["sub"]
         return view(*args, **kwargs)
 
@@ -80,8 +92,16 @@ def dev_login():
 
 @bp.post("/logout")
 def logout():
-    """Forget the session cookie."""
+    """Sign out: the session is recorded as signed out in SQL (public.sign_out, as the user), so
+    its token is refused from now on even if it was copied; then the cookies are forgotten."""
     check_csrf()
+    try:
+        claims = authenticate()
+        current_app.extensions["rpc"].as_user(claims, token=g.get("access_token")).call("sign_out")
+    except AuthError:
+        pass  # no valid token: nothing to sign out server-side
+    except DatabaseUnavailable:
+        log.warning("sign-out could not be recorded: the database is unavailable")
     response = redirect(url_for("auth.login"))
     clear_session_cookies(response)  # ours and Supabase's session cookies
     return response

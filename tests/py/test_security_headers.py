@@ -5,6 +5,7 @@ flags: HttpOnly, SameSite=Lax, Secure when the site is served over https."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
@@ -107,3 +108,52 @@ def test_an_explicit_setting_wins_over_the_site_url(db_url):
         assert app.config["SESSION_COOKIE_SECURE"] is True
     finally:
         app.extensions["db"].close()
+
+
+# --- server-side sign-out ----------------------------------------------------------------------
+
+
+def _sign_out(client, access_token: str):
+    """Sign in with this token (cookie), read the sign-out form's CSRF token, sign out."""
+    client.set_cookie("sb-access-token", access_token)
+    page = client.get("/student/progress")
+    assert page.status_code == 200
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    r = client.post("/logout", data={"csrf_token": csrf})
+    assert r.status_code == 302
+
+
+def test_a_signed_out_token_cannot_be_used_again(app, client, sql):
+    old = token(BEN)
+    _sign_out(client, old)
+    # replayed, as the cookie or as a bearer, from another client: 401 with the sign-in page
+    replay = app.test_client()
+    replay.set_cookie("sb-access-token", old)
+    r = replay.get("/student/progress")
+    assert r.status_code == 401
+    assert "signed out" in r.get_data(as_text=True)
+    assert app.test_client().get("/student/progress", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    assert app.test_client().get("/admin/dashboard.json", headers={"Authorization": f"Bearer {old}"}).status_code in (
+        401,
+        403,
+    )
+    rows = sql("select user_id::text, expires_at is not null as expires from private.signed_out_sessions")
+    assert rows == [{"user_id": BEN, "expires": True}]
+
+
+def test_signing_out_ends_that_session_only(app, client):
+    # Supabase Auth's tokens name their session: signing out of one leaves the user's others alone
+    mine, other = token(BEN, session_id=str(uuid.uuid4())), token(BEN, session_id=str(uuid.uuid4()))
+    _sign_out(client, mine)
+    assert app.test_client().get("/student/progress", headers={"Authorization": f"Bearer {mine}"}).status_code == 401
+    assert app.test_client().get("/student/progress", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    # signing in again gives a new session, which works
+    fresh = token(BEN, session_id=str(uuid.uuid4()))
+    assert app.test_client().get("/student/progress", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+
+
+def test_an_admin_signed_out_token_cannot_reach_the_dashboard(app, client):
+    old = token(ADMIN, session_id=str(uuid.uuid4()))
+    _sign_out(client, old)
+    for path in ("/admin/dashboard", "/admin/dashboard.json"):
+        assert app.test_client().get(path, headers={"Authorization": f"Bearer {old}"}).status_code == 401, path
