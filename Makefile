@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 MIGRATIONS := $(wildcard supabase/migrations/*.sql)
 
-.PHONY: help setup setup-test run test lint format migrate seed rollback bench clean
+.PHONY: help setup setup-test run serve test lint format migrate seed rollback bench clean
 
 help: ## list the commands
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -16,6 +16,9 @@ setup-test: ## setup, plus Debian's chromium for the browser tests
 
 run: setup ## run the whole loop locally (embedded PostgreSQL unless DATABASE_URL is set)
 	@$(PY) -m devtools.run
+
+serve: setup ## production serving: gunicorn on 127.0.0.1:8001 behind nginx on :8000 (scripts/serve)
+	@scripts/serve
 
 # the suites run a second time through PgBouncer in transaction mode (as Supabase's pooler), the
 # app logging in as a role without superuser powers
