@@ -63,6 +63,7 @@ drop function if exists public.get_settings();
 -- 20261202800000_sign_out (private.signed_out_sessions goes with the private schema below)
 drop function if exists public.sign_out();
 drop function if exists public.session_is_active();
+-- (private.session_key() goes with the private schema below)
 -- 20261202900000_retention (private.purge_expired_data, private.monitor_table_sizes and the
 -- settings columns go with the private schema below)
 drop function if exists public.monitor_table_sizes();

@@ -46,6 +46,21 @@ drop policy if exists "The service role manages the sign-outs" on private.signed
 create policy "The service role manages the sign-outs" on private.signed_out_sessions
   for all to service_role using (true) with check (true);
 
+-- The caller's session, as server-side sign-out records it: the token's session_id claim
+-- (Supabase Auth puts one in every token), else <sub>:<iat>. Null without a signed-in user.
+-- The one definition public.sign_out and public.session_is_active share.
+create or replace function private.session_key()
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(nullif(auth.jwt() ->> 'session_id', ''), auth.uid()::text || ':' || coalesce(auth.jwt() ->> 'iat', ''))
+$$;
+comment on function private.session_key() is 'The caller''s session key for server-side sign-out: the session_id claim, else <sub>:<iat>.';
+revoke all on function private.session_key() from public, anon, authenticated;
+grant execute on function private.session_key() to authenticated, service_role;
+
 -- Server-side sign-out (/logout): the caller's session (the token's session_id claim, else
 -- <sub>:<iat>) is recorded in private.signed_out_sessions, so public.session_is_active() refuses
 -- that token from now on. Security invoker: RLS lets a user record only their own sessions.
@@ -65,7 +80,7 @@ begin
   end if;
   insert into private.signed_out_sessions (session_key, user_id, expires_at)
   values (
-    coalesce(nullif(v_claims ->> 'session_id', ''), auth.uid()::text || ':' || coalesce(v_claims ->> 'iat', '')),
+    private.session_key(),
     auth.uid(),
     pg_catalog.to_timestamp((v_claims ->> 'exp')::double precision)
   )
@@ -91,8 +106,7 @@ as $$
      and not exists (
        select 1 from private.signed_out_sessions s
         where s.user_id = auth.uid()
-          and s.session_key = coalesce(nullif(auth.jwt() ->> 'session_id', ''),
-                                       auth.uid()::text || ':' || coalesce(auth.jwt() ->> 'iat', '')))
+          and s.session_key = private.session_key())
 $$;
 comment on function public.session_is_active() is 'False when the caller''s session was signed out (public.sign_out) or nobody is signed in; asked on every page request.';
 revoke all on function public.session_is_active() from public, anon, authenticated;

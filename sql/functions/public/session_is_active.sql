@@ -13,8 +13,7 @@ as $$
      and not exists (
        select 1 from private.signed_out_sessions s
         where s.user_id = auth.uid()
-          and s.session_key = coalesce(nullif(auth.jwt() ->> 'session_id', ''),
-                                       auth.uid()::text || ':' || coalesce(auth.jwt() ->> 'iat', '')))
+          and s.session_key = private.session_key())
 $$;
 comment on function public.session_is_active() is 'False when the caller''s session was signed out (public.sign_out) or nobody is signed in; asked on every page request.';
 revoke all on function public.session_is_active() from public, anon, authenticated;

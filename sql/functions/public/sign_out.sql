@@ -17,7 +17,7 @@ begin
   end if;
   insert into private.signed_out_sessions (session_key, user_id, expires_at)
   values (
-    coalesce(nullif(v_claims ->> 'session_id', ''), auth.uid()::text || ':' || coalesce(v_claims ->> 'iat', '')),
+    private.session_key(),
     auth.uid(),
     pg_catalog.to_timestamp((v_claims ->> 'exp')::double precision)
   )
