@@ -114,6 +114,9 @@ def create_app(config: Config | None = None) -> Flask:
     register_commands(app)
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    from .pages import dates
+
+    app.jinja_env.filters.update(dates.FILTERS)  # day, when, iso, ago: one date format, ORG_TIMEZONE
 
     @app.after_request
     def _security_headers(response):

@@ -115,6 +115,7 @@ class Config:
         self.SMTP_URL = _env("SMTP_URL")
         self.MAIL_FROM = _env("MAIL_FROM", "Training Team <no-reply@example.org>")
         self.SECRET_KEY = _env("SECRET_KEY")
+        self.ORG_TIMEZONE = _env("ORG_TIMEZONE", "UTC")  # dates on the pages (IANA name)
         self.DB_POOL_MAX = int(_env("DB_POOL_MAX", "10"))
         self.DB_TIMEOUT = float(_env("DB_TIMEOUT", "5"))
         # PostgreSQL limits per transaction (web app; the worker allows WORKER_STATEMENT_TIMEOUT)
@@ -147,6 +148,12 @@ def validate(config) -> None:
             f"{MIN_JWT_SECRET_BYTES} bytes (Supabase: Settings -> API -> JWT Secret)"
         )
     validate_webhook_secrets(config)
+    from .pages.dates import check_zone
+
+    try:
+        check_zone(config.get("ORG_TIMEZONE") or "UTC")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def validate_webhook_secrets(config) -> None:
