@@ -159,6 +159,9 @@ class Worker:
             log.info(
                 "periodic checks: %s stuck nudge(s), %s SLA alert(s)", result["stuck_nudges"], result["sla_breaches"]
             )
+        purged = {table: n for table, n in (result.get("purged") or {}).items() if n}
+        if purged:
+            log.info("retention purge removed %s", ", ".join(f"{n} {table}" for table, n in sorted(purged.items())))
 
     # --- one job ------------------------------------------------------------------------
 

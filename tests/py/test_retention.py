@@ -78,3 +78,19 @@ def test_the_admin_dashboard_shows_table_sizes_and_retention_windows(client, sql
     row = page.split('data-table="public.partner_events">', 1)[1].split("</tr>", 1)[0]
     assert f'<td class="num">{estimate}</td>' in row
     assert 'data-table="queue.jobs_archive">' in page
+
+
+def test_the_worker_scan_purges_expired_sign_outs_and_logs_what_it_removed(app, sql, caplog):
+    import logging
+
+    sql(
+        "insert into private.signed_out_sessions (session_key, user_id, expires_at)"
+        " select 'sos_' || n, gen_random_uuid(), now() + (n - 2.5) * interval '1 hour' from generate_series(1, 4) n"
+    )
+    _old_events(sql, "processed", 2)
+    with caplog.at_level(logging.INFO, logger="glue.worker"):
+        _scan_once(app)
+    left = [r["session_key"] for r in sql("select session_key from private.signed_out_sessions order by 1")]
+    assert left == ["sos_3", "sos_4"], "expired sign-outs are purged, those whose token is still valid are kept"
+    lines = [r.getMessage() for r in caplog.records if "retention purge" in r.getMessage()]
+    assert lines == ["retention purge removed 2 partner_events, 2 signed_out_sessions"]

@@ -12,6 +12,7 @@ select is(
 -- a clean slate: partner events and archived jobs, old and recent
 delete from public.partner_events;
 delete from queue.jobs_archive;
+delete from private.signed_out_sessions;
 select tests.create_supabase_user('ret_admin', 'admin');
 select tests.create_supabase_user('ret_student');
 select tests.create_supabase_user('ret_done');
@@ -43,7 +44,7 @@ select -x.n, 'email', '{"to": "someone@example.com"}', now() - pg_catalog.make_i
 from (values (1, 'done', 40), (2, 'dead', 40), (3, 'done', 31), (4, 'done', 5)) as x (n, outcome, age);
 
 -- bounded work: one call deletes at most the batch size per table, oldest first
-select is(private.purge_expired_data(2), '{"partner_events": 2, "queue_archive": 2}'::jsonb,
+select is(private.purge_expired_data(2), '{"partner_events": 2, "queue_archive": 2, "signed_out_sessions": 0}'::jsonb,
   'a purge deletes at most one batch per table');
 select is((select count(*)::integer from public.partner_events), 8, 'eight partner events are left after one batch of two');
 select is((select count(*)::integer from queue.jobs_archive), 2, 'two archived jobs are left after one batch of two');
@@ -52,11 +53,11 @@ select is((select count(*)::integer from queue.jobs_archive), 2, 'two archived j
 select tests.authenticate_as_service_role();
 create temporary table checks on commit drop as select public.run_periodic_checks() as r;
 select tests.clear_authentication();
-select is((select r -> 'purged' from checks), '{"partner_events": 2, "queue_archive": 1}'::jsonb,
+select is((select r -> 'purged' from checks), '{"partner_events": 2, "queue_archive": 1, "signed_out_sessions": 0}'::jsonb,
   'run_periodic_checks purges the rest past the windows and reports the counts');
 select ok((select r ? 'stuck_nudges' and r ? 'sla_breaches' from checks),
   'run_periodic_checks still reports stuck nudges and SLA alerts');
-select is(private.purge_expired_data(), '{"partner_events": 0, "queue_archive": 0}'::jsonb,
+select is(private.purge_expired_data(), '{"partner_events": 0, "queue_archive": 0, "signed_out_sessions": 0}'::jsonb,
   'nothing more is past its window');
 
 -- what a step still needs survives, however old
@@ -71,7 +72,7 @@ select ok(exists (select 1 from public.partner_events where webhook_id = 'old_un
 
 -- the windows come from private.settings
 update private.settings set partner_event_retention_days = 7, queue_archive_retention_days = 1;
-select is(private.purge_expired_data(), '{"partner_events": 1, "queue_archive": 1}'::jsonb,
+select is(private.purge_expired_data(), '{"partner_events": 1, "queue_archive": 1, "signed_out_sessions": 0}'::jsonb,
   'shorter windows in private.settings purge the younger rows too');
 select set_eq(
   $$ select webhook_id from public.partner_events $$,
@@ -79,10 +80,10 @@ select set_eq(
   'and still keep what a step needs');
 update private.settings set partner_event_retention_days = 365;
 update public.partner_events set status = 'processed' where webhook_id = 'old_received';
-select is(private.purge_expired_data(), '{"partner_events": 0, "queue_archive": 0}'::jsonb,
+select is(private.purge_expired_data(), '{"partner_events": 0, "queue_archive": 0, "signed_out_sessions": 0}'::jsonb,
   'a longer window keeps an event of 200 days');
 update private.settings set partner_event_retention_days = 180;
-select is(private.purge_expired_data(), '{"partner_events": 1, "queue_archive": 0}'::jsonb,
+select is(private.purge_expired_data(), '{"partner_events": 1, "queue_archive": 0, "signed_out_sessions": 0}'::jsonb,
   'an event purges once applied and past the window');
 select throws_ok($$ update private.settings set partner_event_retention_days = 3 $$, '23514', null,
   'a partner event window under a week is refused');

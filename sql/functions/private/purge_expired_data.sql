@@ -6,7 +6,9 @@
 --                         private.waiting_event_statuses(false)), events not applied yet
 --                         (received), and events of a step that is not finished
 --                         (private.step_is_done: a pending, in-progress or failed step may still
---                         be replayed or reviewed with them).
+--                         be replayed or reviewed with them);
+--   private.signed_out_sessions  sign-outs whose token has expired (expires_at in the past): the
+--                         token is refused by its expiry anyway (rows without expires_at are kept).
 -- At most p_batch_rows (default private.settings.purge_batch_rows) rows per table per call; the
 -- worker's periodic checks (public.run_periodic_checks) call it every scan, so a backlog drains
 -- over several scans. Rows another purge holds are skipped, not waited for. Returns the counts.
@@ -22,6 +24,7 @@ declare
   v_limit integer;
   v_events integer;
   v_archive integer;
+  v_sessions integer;
 begin
   select s.* into strict v_settings from private.settings s;
   v_limit := coalesce(p_batch_rows, v_settings.purge_batch_rows);
@@ -51,9 +54,18 @@ begin
     for update of x skip locked);
   get diagnostics v_events = row_count;
 
-  return pg_catalog.jsonb_build_object('partner_events', v_events, 'queue_archive', v_archive);
+  delete from private.signed_out_sessions o
+  where o.session_key in (
+    select x.session_key from private.signed_out_sessions x
+    where x.expires_at < pg_catalog.now()
+    order by x.expires_at
+    limit v_limit);  -- no row lock: the service role may delete these rows, not update them
+  get diagnostics v_sessions = row_count;
+
+  return pg_catalog.jsonb_build_object('partner_events', v_events, 'queue_archive', v_archive,
+                                       'signed_out_sessions', v_sessions);
 end
 $$;
-comment on function private.purge_expired_data(integer) is 'Retention: deletes up to p_batch_rows (default private.settings.purge_batch_rows) archived queue jobs and partner events older than their windows in private.settings, keeping events a step still needs (unmatched, deferred, received, or of an unfinished step). Returns the counts.';
+comment on function private.purge_expired_data(integer) is 'Retention: deletes up to p_batch_rows (default private.settings.purge_batch_rows) archived queue jobs and partner events older than their windows in private.settings, keeping events a step still needs (unmatched, deferred, received, or of an unfinished step), and signed-out sessions whose token has expired. Returns the counts.';
 revoke all on function private.purge_expired_data(integer) from public, anon, authenticated;
 grant execute on function private.purge_expired_data(integer) to service_role;

@@ -50,6 +50,6 @@ begin
   return pg_catalog.jsonb_build_object('stuck_nudges', v_nudges, 'sla_breaches', v_breaches, 'purged', v_purged);
 end
 $$;
-comment on function public.run_periodic_checks(integer) is 'Queues stuck-student nudges (once per step per week) and SLA-breach admin alerts (once per step start), and purges one batch of data past its retention window. Returns counts (stuck_nudges, sla_breaches, purged: {partner_events, queue_archive}).';
+comment on function public.run_periodic_checks(integer) is 'Queues stuck-student nudges (once per step per week) and SLA-breach admin alerts (once per step start), and purges one batch of data past its retention window. Returns counts (stuck_nudges, sla_breaches, purged: {partner_events, queue_archive, signed_out_sessions}).';
 revoke all on function public.run_periodic_checks(integer) from public, anon, authenticated;
 grant execute on function public.run_periodic_checks(integer) to service_role;
