@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 MIGRATIONS := $(wildcard supabase/migrations/*.sql)
 
-.PHONY: help setup setup-test run serve test lint format migrate seed rollback bench clean
+.PHONY: help setup setup-test run serve test lint format migrate seed rollback bench chaos clean
 
 help: ## list the commands
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -51,6 +51,9 @@ rollback: setup ## remove the whole feature set from DATABASE_URL (supabase/roll
 
 bench: setup ## benchmarks at 1M enrollments, ratios vs same-run baselines (BENCH_ARGS=--quick: 50k)
 	@scripts/bench $(BENCH_ARGS)
+
+chaos: setup ## chaos run: ~5,000 signed deliveries while PostgreSQL restarts and processes are kill -9'd (CHAOS_ARGS)
+	@scripts/chaos $(CHAOS_ARGS)
 
 clean: ## remove the virtualenv and the embedded cluster's data
 	rm -rf .venv .pgdata .run
