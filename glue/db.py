@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -42,6 +43,13 @@ def _setup(role_settings: str, timeouts: dict[str, str]) -> str:
     (`set_config(..., true)`), so they hold behind a transaction pooler and leak nowhere."""
     local = "".join(f", set_config('{name}', '{value}', true)" for name, value in timeouts.items())
     return f"select {role_settings}{local}, set_config('jit', 'off', true)"
+
+
+def _connection_lost(exc: psycopg.OperationalError) -> bool:
+    """The connection itself is gone (no SQLSTATE, connection exceptions 08xxx, or the server
+    shutting down or crashing: 57P01-57P03), as opposed to a query cancelled by a timeout."""
+    state = exc.sqlstate
+    return state is None or state.startswith(("08", "57P"))
 
 
 class DatabaseUnavailable(Exception):
@@ -90,6 +98,7 @@ class Database:
             timeout=timeout,
         )
         self._opened = False
+        self._checking = threading.Lock()
 
     def set_timeouts(self, statement: str, lock: str, idle_in_transaction: str) -> None:
         """PostgreSQL's limits for every transaction of this pool (`5s`, `500ms`, `2min`; `0` = none):
@@ -121,7 +130,22 @@ class Database:
             with self.pool.connection(timeout=self.timeout) as conn:
                 yield conn
         except (PoolTimeout, psycopg.OperationalError) as exc:
+            if isinstance(exc, psycopg.OperationalError) and _connection_lost(exc):
+                self._discard_broken()
             raise DatabaseUnavailable(str(exc)) from exc
+
+    def _discard_broken(self) -> None:
+        """After a lost connection (a restart, a failover), test the idle ones too and replace the
+        dead: otherwise each of them fails one later call in turn (the worker backing off up to 8 s
+        each time: over a minute with a full pool). One check at a time."""
+        if not self._checking.acquire(blocking=False):
+            return
+        try:
+            self.pool.check()
+        except Exception:  # noqa: BLE001 - best effort: the next call reports the database as it is
+            pass
+        finally:
+            self._checking.release()
 
     def query(self, statement: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[dict]:
         """Run one statement as `service_role` and return its rows (dicts), in one round trip:

@@ -43,3 +43,30 @@ def test_a_job_cut_short_by_a_lost_database_is_given_back_at_once_and_runs_again
     (row,) = sql("select read_ct, last_error, outcome from queue.jobs_archive where msg_id = %s", job["msg_id"])
     assert row == {"read_ct": 2, "last_error": None, "outcome": "done"}  # read twice, never failed
     assert sql("select count(*) as n from queue.jobs where msg_id = %s", job["msg_id"])[0]["n"] == 0
+
+
+def test_after_a_lost_database_one_failed_call_clears_every_stale_pooled_connection(app, sql):
+    """A restart leaves every idle pooled connection dead. Without a check, each later call drew
+    the next dead one (the worker backing off 0.5, 1, 2, 4, 8, 8 s... between them: over a minute
+    with a full pool before it worked again, seen in the chaos run). One failure is enough."""
+    import pytest
+
+    from glue.db import DatabaseUnavailable
+
+    db = app.extensions["db"]
+    held = threading.Barrier(4)
+
+    def hold() -> None:
+        with db.service():
+            held.wait(timeout=10)  # four connections open at once: the pool keeps them
+
+    threads = [threading.Thread(target=hold) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    assert sql(KILL_APP_SESSIONS)[0]["n"] >= 4  # every session of the app dies, as in a restart
+    with pytest.raises(DatabaseUnavailable):
+        db.query("select 1 as x")
+    assert db.query("select 1 as x") == [{"x": 1}], "the next call must not draw another dead connection"
+    assert db.query("select 2 as x") == [{"x": 2}]
