@@ -98,3 +98,5 @@ delete from supabase_migrations.schema_migrations where version in (
   '20261202200000', '20261202400000', '20261202500000', '20261202600000', '20261202600001',
   '20261202600002', '20261202700000', '20261202800000', '20261202900000'
 );
+-- issue 15 (credentials) and issue 13's waived-steps policy
+delete from supabase_migrations.schema_migrations where version in ('20261203500000');
