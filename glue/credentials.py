@@ -25,6 +25,7 @@ import gzip
 import hashlib
 import json
 import warnings
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ ALG = "EdDSA"
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 STATUS_LIST_BITS = 131_072  # 16 KiB: the Bitstring Status List minimum (and our one list's size)
+MAX_STATUS_LIST_BYTES = 16 * 1024 * 1024  # a verifier inflates no more (a GZIP bomb stops here)
 STATUS_LIST_PATH = "/credentials/status/1"
 JWKS_PATH = "/.well-known/jwks.json"
 ISSUER_PATH = "/issuer"
@@ -279,9 +281,12 @@ def decode_bitstring(encoded: str) -> bytes:
     body = encoded[1:]
     try:
         packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        bits = gzip.decompress(packed)
-    except (binascii.Error, OSError, EOFError) as exc:
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
+        bits = inflate.decompress(packed, MAX_STATUS_LIST_BYTES)
+    except (binascii.Error, zlib.error, ValueError) as exc:
         raise ValueError(f"encodedList is not GZIP'd base64url ({exc})") from None
+    if inflate.unconsumed_tail:
+        raise ValueError(f"the bitstring is over {MAX_STATUS_LIST_BYTES} bytes")
     if len(bits) * 8 < STATUS_LIST_BITS:
         raise ValueError(f"the bitstring has {len(bits) * 8} bits, fewer than the {STATUS_LIST_BITS} minimum")
     return bits
@@ -350,6 +355,8 @@ def _check_jws(token: str, keys: KeySet) -> tuple[dict, dict]:
     if header.get("alg") != ALG:
         raise ValueError(f"unexpected algorithm {header.get('alg')!r} (expected {ALG})")
     kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise ValueError("no key id (kid) in the JOSE header: the issuer's key cannot be identified")
     try:
         key = keys.get_by_kid(kid)
     except (JoseError, ValueError, KeyError):
@@ -360,12 +367,15 @@ def _check_jws(token: str, keys: KeySet) -> tuple[dict, dict]:
         raise ValueError(f"bad signature: the credential was altered or not signed by key {kid}") from None
     except (JoseError, ValueError, TypeError) as exc:
         raise ValueError(f"malformed: {type(exc).__name__}") from None
+    if not isinstance(decoded.claims, dict):
+        raise ValueError("malformed: the payload is not a JSON object")
     return header, decoded.claims
 
 
 def _issuer_id(credential: dict) -> str | None:
     issuer = credential.get("issuer")
-    return issuer.get("id") if isinstance(issuer, dict) else issuer
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    return issuer_id if isinstance(issuer_id, str) and issuer_id else None
 
 
 def _when(value: str) -> datetime:
@@ -386,23 +396,30 @@ def verify_credential(
     now = now or datetime.now(UTC)
     try:
         keys = KeySet.import_key_set(jwks)
-    except (JoseError, ValueError, TypeError, KeyError):
+    except (JoseError, ValueError, TypeError, KeyError, AttributeError):
         return Verification(False, "the issuer's key set (JWKS) is not usable")
     try:
         header, claims = _check_jws(token, keys)
     except ValueError as exc:
         return Verification(False, str(exc))
+    try:
+        return _check_claims(header, claims, keys, status_list, expected_issuer, now)
+    except (AttributeError, TypeError, ValueError, KeyError, OverflowError) as exc:  # signed but ill-formed
+        return Verification(False, f"malformed credential ({type(exc).__name__})", credential=claims)
+
+
+def _check_claims(header, claims, keys, status_list, expected_issuer, now) -> Verification:
     issuer = claims.get("issuer")
     result = Verification(
         False,
         "",
         credential=claims,
         issuer_id=_issuer_id(claims),
-        issuer_name=issuer.get("name") if isinstance(issuer, dict) else None,
+        issuer_name=(str(issuer.get("name") or "") or None) if isinstance(issuer, dict) else None,
         kid=header.get("kid"),
     )
-    types = claims.get("type") or []
-    if "VerifiableCredential" not in types or "OpenBadgeCredential" not in types:
+    types = claims.get("type")
+    if not isinstance(types, list) or "VerifiableCredential" not in types or "OpenBadgeCredential" not in types:
         result.reason = "not an OpenBadgeCredential"
         return result
     if not result.issuer_id or claims.get("iss") != result.issuer_id:
@@ -423,8 +440,15 @@ def verify_credential(
     except (ValueError, AttributeError):
         result.reason = "malformed validFrom/validUntil"
         return result
-    if "exp" in claims and isinstance(claims["exp"], int | float) and claims["exp"] <= now.timestamp():
+    for claim in ("exp", "nbf"):
+        if claim in claims and (isinstance(claims[claim], bool) or not isinstance(claims[claim], int | float)):
+            result.reason = f"malformed {claim} claim"
+            return result
+    if "exp" in claims and claims["exp"] <= now.timestamp():
         result.reason = f"expired on {datetime.fromtimestamp(claims['exp'], UTC).isoformat()}"
+        return result
+    if "nbf" in claims and claims["nbf"] > now.timestamp() + 300:  # 5 minutes of clock skew
+        result.reason = f"not yet valid (nbf {datetime.fromtimestamp(claims['nbf'], UTC).isoformat()})"
         return result
     entry = claims.get("credentialStatus")
     if entry:
@@ -444,6 +468,8 @@ def verify_credential(
 
 
 def _revoked(entry: dict, keys: KeySet, issuer_id: str, status_list: Callable[[str], str] | None) -> bool:
+    if not isinstance(entry, dict):
+        raise ValueError("credentialStatus is not an object")
     if entry.get("type") != "BitstringStatusListEntry" or entry.get("statusPurpose") != "revocation":
         raise ValueError("credentialStatus is not a revocation BitstringStatusListEntry")
     url = entry.get("statusListCredential")
@@ -461,16 +487,18 @@ def _revoked(entry: dict, keys: KeySet, issuer_id: str, status_list: Callable[[s
         _header, claims = _check_jws(token, keys)
     except ValueError as exc:
         raise ValueError(f"the status list {url}: {exc}") from None
-    if "BitstringStatusListCredential" not in (claims.get("type") or []):
+    if not isinstance(claims.get("type"), list) or "BitstringStatusListCredential" not in claims["type"]:
         raise ValueError(f"{url} is not a BitstringStatusListCredential")
     if _issuer_id(claims) != issuer_id or claims.get("iss") != issuer_id:
         raise ValueError(f"wrong issuer: the status list is issued by {_issuer_id(claims)!r}, not {issuer_id!r}")
     if claims.get("id") != url:
         raise ValueError(f"the status list's id {claims.get('id')!r} is not {url!r}")
-    subject = claims.get("credentialSubject") or {}
-    if subject.get("statusPurpose") != "revocation":
+    subject = claims.get("credentialSubject")
+    if not isinstance(subject, dict) or subject.get("statusPurpose") != "revocation":
         raise ValueError("the status list is not for revocation")
-    bits = decode_bitstring(subject.get("encodedList") or "")
+    if not isinstance(subject.get("encodedList"), str):
+        raise ValueError("the status list has no encodedList")
+    bits = decode_bitstring(subject["encodedList"])
     if index < 0 or index >= len(bits) * 8:
         raise ValueError(f"statusListIndex {index} is outside the list")
     return bool(bits[index // 8] & (0x80 >> (index % 8)))

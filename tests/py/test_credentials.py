@@ -464,3 +464,71 @@ def signed_list(issuer, revoked):
     from glue.credentials import signed_status_list
 
     return signed_status_list(issuer, {"revoked": revoked})
+
+
+def _test_issuer():
+    from glue.credentials import Issuer, load_private_key
+
+    key = load_private_key(KEY, "KEY")
+    return Issuer(
+        id="https://t.example/issuer",
+        name="T",
+        url="https://t.example",
+        key=key,
+        public_keys=[key.as_dict(private=False)],
+    )
+
+
+GOOD = {"type": ["VerifiableCredential", "OpenBadgeCredential"], "issuer": {"id": "https://t.example/issuer"}}
+
+
+@pytest.mark.parametrize(
+    "header, claims, reason",
+    [
+        ({}, GOOD, "no key id"),
+        ({"kid": None}, [1, 2], "no key id"),
+        (None, [1, 2], "malformed"),
+        (None, {**GOOD, "type": "VerifiableCredential OpenBadgeCredential"}, "not an OpenBadgeCredential"),
+        (None, {**GOOD, "issuer": 5, "iss": 5}, "wrong issuer"),
+        (None, {**GOOD, "iss": "https://t.example/issuer", "credentialStatus": "x"}, "revocation status unknown"),
+        (
+            None,
+            {**GOOD, "iss": "https://t.example/issuer", "credentialStatus": {"type": 3}},
+            "revocation status unknown",
+        ),
+        (None, {**GOOD, "iss": "https://t.example/issuer", "exp": "tomorrow"}, "malformed exp"),
+        (None, {**GOOD, "iss": "https://t.example/issuer", "exp": 1}, "expired"),
+        (None, {**GOOD, "iss": "https://t.example/issuer", "nbf": 4_000_000_000}, "not yet valid"),
+        (None, {**GOOD, "iss": "https://t.example/issuer", "validFrom": 7}, "malformed"),
+        (None, {**GOOD, "iss": "https://t.example/issuer", "validFrom": "2026-01-01T00:00:00"}, "malformed"),
+        (
+            None,
+            {**GOOD, "iss": "https://t.example/issuer", "issuer": {"id": "https://t.example/issuer", "name": 3}},
+            "valid",
+        ),
+    ],
+)
+def test_signed_but_hostile_credentials_are_refused_with_a_reason_never_a_crash(header, claims, reason):
+    issuer = _test_issuer()
+    protected = {"alg": "EdDSA", "kid": issuer.kid} if header is None else {"alg": "EdDSA", **header}
+    if protected.get("kid") is None:
+        protected.pop("kid", None)
+    payload = json.dumps(claims).encode()
+    from joserfc import jws
+
+    token = jws.serialize_compact(protected, payload, issuer.key, algorithms=["EdDSA"])
+    result = verify_credential(token, issuer.jwks(), None)
+    assert reason in result.reason
+    assert result.ok is (reason == "valid")
+
+
+def test_a_gzip_bomb_status_list_is_refused():
+    from glue.credentials import MAX_STATUS_LIST_BYTES
+
+    bomb = "u" + base64.urlsafe_b64encode(gzip.compress(bytes(MAX_STATUS_LIST_BYTES + 1))).decode().rstrip("=")
+    with pytest.raises(ValueError, match="over"):
+        decode_bitstring(bomb)
+    with pytest.raises(ValueError, match="multibase"):
+        decode_bitstring("H4sI")
+    with pytest.raises(ValueError, match="fewer"):
+        decode_bitstring("u" + base64.urlsafe_b64encode(gzip.compress(bytes(10))).decode().rstrip("="))
