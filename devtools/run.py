@@ -13,7 +13,8 @@
 
 Secrets it needs and you did not set (SUPABASE_JWT_SECRET, SECRET_KEY, and one webhook secret per
 partner, PARTNER_WEBHOOK_SECRET_<SLUG>: whsec_ + 32 random bytes) are generated once into
-`.run/dev.env` and reused, so sessions survive a restart.
+`.run/dev.env` and reused, so sessions survive a restart; the Open Badges issuer key likewise into
+`.run/credential-signing-key.pem` (0600).
 """
 
 from __future__ import annotations
@@ -66,6 +67,21 @@ def _dev_secrets(partners: Iterable[str] = ()) -> None:
         os.environ[key] = saved[key]
     if changed:
         write_private(path, "".join(f"{k}={v}\n" for k, v in saved.items()))  # 0600 from the start
+    _dev_credential_key()
+
+
+def _dev_credential_key() -> None:
+    """The development issuer's Ed25519 key for Open Badges credentials (docs/credentials.md):
+    generated once into .run/credential-signing-key.pem (0600), unless CREDENTIAL_SIGNING_KEY or
+    CREDENTIAL_SIGNING_KEY_FILE is set."""
+    if os.environ.get("CREDENTIAL_SIGNING_KEY") or os.environ.get("CREDENTIAL_SIGNING_KEY_FILE"):
+        return
+    key_path = RUN_DIR / "credential-signing-key.pem"
+    if not key_path.exists():
+        from glue.credentials import generate_key
+
+        write_private(key_path, generate_key())
+    os.environ["CREDENTIAL_SIGNING_KEY_FILE"] = str(key_path)
 
 
 def _interrupt(*_args) -> None:

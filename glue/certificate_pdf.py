@@ -277,9 +277,16 @@ def render_certificate_pdf(data: dict) -> bytes:
     pdf.multi_cell(inner_w, size * 0.5, sentence, align="C", new_x="LMARGIN", new_y="NEXT")
 
     footer_top = 160.0
+    waived = [partner for partner, when in rows if when == "Waived"]
     if rows:
         pdf.ln(5)
-        _partner_table(pdf, face, rows, top=pdf.get_y(), bottom=footer_top - 3)
+        _partner_table(pdf, face, rows, top=pdf.get_y(), bottom=footer_top - (9 if waived else 3))
+    if waived:  # said in words, not only in the table (programs.waived_steps_certificate)
+        note = f"Waived steps (not completed in this program): {', '.join(waived)}"
+        pdf.set_y(footer_top - 8)
+        pdf.set_text_color(*MUTED)
+        _fit(pdf, face, note, inner_w, 9, 5, bold=False)
+        pdf.cell(inner_w, 5, note, align="C", new_x="LMARGIN", new_y="NEXT")
 
     # footer: issue date and verification on the left, signature line in the middle, QR on the right
     qr_size = 30.0

@@ -125,6 +125,14 @@ class Config:
         self.WORKER_STATEMENT_TIMEOUT = _env("WORKER_STATEMENT_TIMEOUT", "2min")
         self.PARTNER_WEBHOOK_SECRETS = webhook_secrets_from_env()
         self.PARTNER_WEBHOOK_SHARED_SECRET_ENABLED = _flag(SHARED_SECRET_FLAG)
+        # Open Badges credentials (glue.credentials, docs/credentials.md): the issuer's Ed25519 key
+        # (PEM or JWK, or a file holding it; unset: no credentials are issued), retired public keys
+        # still published (a JWKS file), the issuer's id (default <SITE_URL>/issuer) and name
+        self.CREDENTIAL_SIGNING_KEY = _env("CREDENTIAL_SIGNING_KEY")
+        self.CREDENTIAL_SIGNING_KEY_FILE = _env("CREDENTIAL_SIGNING_KEY_FILE")
+        self.CREDENTIAL_RETIRED_KEYS_FILE = _env("CREDENTIAL_RETIRED_KEYS_FILE")
+        self.CREDENTIAL_ISSUER_ID = _env("CREDENTIAL_ISSUER_ID")
+        self.CREDENTIAL_ISSUER_NAME = _env("CREDENTIAL_ISSUER_NAME")
         for key, value in overrides.items():
             setattr(self, key, value)
 
@@ -153,6 +161,12 @@ def validate(config) -> None:
     try:
         check_zone(config.get("ORG_TIMEZONE") or "UTC")
     except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    from .credentials import CredentialError, issuer_from_config
+
+    try:
+        issuer_from_config(config)  # the credential signing key and issuer settings
+    except CredentialError as exc:
         raise ConfigError(str(exc)) from None
 
 

@@ -100,3 +100,11 @@ delete from supabase_migrations.schema_migrations where version in (
   '20261202600002', '20261202700000', '20261202800000', '20261202900000',
   '20261203100000'
 );
+-- issue 15 (credentials) and issue 13's waived-steps policy
+drop table if exists public.credentials cascade;
+drop function if exists public.credential_to_sign(uuid);
+drop function if exists public.store_credential(bigint, uuid, text, text);
+drop function if exists public.credential_status_list();
+drop function if exists public.credential_by_code(text);
+drop function if exists public.my_credentials();
+delete from supabase_migrations.schema_migrations where version in ('20261203500000', '20261203500001');

@@ -60,3 +60,7 @@ def verify_certificate(code: str):
     if result is None:
         return render_template("certificate.html", certificate=None, code=code), 404
     return render_template("certificate.html", certificate=result, code=code)
+
+
+# the Open Badges credential routes and template globals (on this blueprint and the student one)
+from . import credentials as _credentials  # noqa: E402,F401

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 log = logging.getLogger("glue.tasks")
 
 # every task module, imported (and so registered) by registry()
-MODULES = ("partner_enrollment", "certificate", "email")
+MODULES = ("partner_enrollment", "certificate", "email", "credential")
 
 Handler = Callable[["TaskContext", int, dict], str]
 _REGISTRY: dict[str, Handler] = {}

@@ -21,6 +21,12 @@ PUBLIC = {
     ("/admin/events/<int:event_id>/replay", "POST"),
     ("/api/webhooks/partners/<slug>", "POST"),
     ("/static/<path:filename>", "GET"),
+    # Open Badges credentials (glue/pages/credentials.py, docs/credentials.md)
+    ("/.well-known/jwks.json", "GET"),
+    ("/issuer", "GET"),
+    ("/credentials/status/1", "GET"),
+    ("/certificates/<code>/credential.<any(jwt, json):kind>", "GET"),
+    ("/student/credentials/<uuid:certificate_id>.<any(jwt, json):kind>", "GET"),
 }
 
 

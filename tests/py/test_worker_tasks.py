@@ -17,7 +17,7 @@ def _worker(app, **handlers) -> Worker:
 
 def test_each_queue_of_the_database_has_its_task_module():
     registry = tasks.registry()
-    assert set(registry) == {"partner_enrollment", "certificate", "email"}
+    assert set(registry) == {"partner_enrollment", "certificate", "email", "credential"}
     for queue, handler in registry.items():
         assert handler.__module__ == f"glue.tasks.{queue}"
 

@@ -1,5 +1,7 @@
 -- When an enrollment completes: exactly one certificate (unique per enrollment, an unguessable
--- verification code), and its PDF queued for the worker, in the same transaction.
+-- verification code), and its PDF queued for the worker, in the same transaction. Waived steps:
+-- no certificate when no step was completed (every one waived), nor when one was waived and the
+-- program's waived_steps_certificate is 'deny'; otherwise the certificate lists them as waived.
 create or replace function private.tg_enrollments__issue_certificate()
 returns trigger
 language plpgsql
@@ -10,6 +12,11 @@ as $$
 declare
   v_certificate_id uuid;
 begin
+  if not exists (select 1 from public.enrollment_steps s where s.enrollment_id = new.id and s.status = 'completed')
+     or (exists (select 1 from public.enrollment_steps s where s.enrollment_id = new.id and s.status = 'skipped')
+         and (select g.waived_steps_certificate from public.programs g where g.id = new.program_id) = 'deny') then
+    return null;
+  end if;
   insert into public.certificates (enrollment_id)
   values (new.id)
   on conflict (enrollment_id) do nothing
@@ -21,5 +28,5 @@ begin
   return null;
 end
 $$;
-comment on function private.tg_enrollments__issue_certificate() is 'After an enrollment becomes completed: creates its one certificate and queues the PDF.';
+comment on function private.tg_enrollments__issue_certificate() is 'After an enrollment becomes completed: creates its one certificate and queues the PDF; none when every step was waived, or one was and the program denies it (programs.waived_steps_certificate).';
 revoke all on function private.tg_enrollments__issue_certificate() from public, anon, authenticated;

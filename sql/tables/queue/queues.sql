@@ -17,3 +17,7 @@ comment on table queue.queues is 'Queues and their retry policy (like pgmq.creat
 insert into queue.queues (queue_name, visibility_timeout_seconds, max_attempts, backoff_base_seconds, backoff_cap_seconds)
 values ('partner_enrollment', 60, 8, 2, 600), ('email', 60, 8, 5, 900), ('certificate', 120, 5, 5, 600)
 on conflict (queue_name) do nothing;
+-- and as 20261203500001_credentials added its own (Open Badges credentials, glue/tasks/credential.py)
+insert into queue.queues (queue_name, visibility_timeout_seconds, max_attempts, backoff_base_seconds, backoff_cap_seconds)
+values ('credential', 60, 5, 5, 600)
+on conflict (queue_name) do nothing;
