@@ -45,14 +45,19 @@ def progress():
             503,
             {"Retry-After": "5"},
         )
-    return render_template(
-        "student_progress.html",
-        enrollments=enrollments,
-        version=version(enrollments),
-        checked_at=datetime.now(UTC),
-        refresh_seconds=current_app.config.get("STUDENT_REFRESH_SECONDS", 15),
-        email=g.claims.get("email"),
+    response = make_response(
+        render_template(
+            "student_progress.html",
+            enrollments=enrollments,
+            version=version(enrollments),
+            checked_at=datetime.now(UTC),
+            refresh_seconds=current_app.config.get("STUDENT_REFRESH_SECONDS", 15),
+            email=g.claims.get("email"),
+        )
     )
+    # her data: never kept by the browser or a proxy (Back after signing out asks the server again)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/progress.json")

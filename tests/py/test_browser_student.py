@@ -191,3 +191,39 @@ def test_a_signed_out_session_is_told_on_the_open_page(sql, live_app, open_page)
         "href", "/login?next=/student/progress"
     )
     assert page.errors == [] or all("401" in e for e in page.errors), page.errors
+
+
+def test_sign_out_really_signs_out(live_app, open_page):
+    """Sign out from the progress page: the sign-in page says so, Back does not show the progress
+    page again (not kept by the browser), and the old session's token reaches nothing."""
+    page = open_page(BEN)
+    page.goto(live_app.url("/student/progress"))
+    expect(page.get_by_role("heading", level=2)).to_have_text(["Medical Assistant"])
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "sb-access-token")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login\?signed_out=1$"))
+    expect(page.get_by_role("status")).to_have_text("You signed out. Sign in again to see your progress.")
+    assert not [c for c in page.context.cookies() if c["name"] == "sb-access-token"]
+
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    assert "Medical Assistant" not in page.locator("main").inner_text()
+
+    # the token, copied before signing out, is refused by the server (server-side sign-out)
+    page.context.add_cookies([{"name": "sb-access-token", "value": token, "url": live_app.base}])
+    response = page.goto(live_app.url("/student/progress"))
+    assert response.status == 401
+    expect(page.get_by_role("alert")).to_contain_text("you signed out of this session")
+    # chromium logs each 401 page load (Back, then the copied token) as a console error: only those
+    assert [e for e in page.errors if "status of 401" not in e] == []
+
+
+def test_public_pages_offer_a_sign_in_link(live_app, open_page):
+    page = open_page(None)
+    for path in ("/", "/certificates/" + "0" * 32):
+        page.goto(live_app.url(path))
+        expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")).to_have_attribute(
+            "href", "/login"
+        )
+    page.goto(live_app.url("/login"))
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")).to_have_count(0)
