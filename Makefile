@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 MIGRATIONS := $(wildcard supabase/migrations/*.sql)
 
-.PHONY: help setup setup-test run serve test lint format migrate seed rollback bench chaos clean
+.PHONY: help setup setup-test run serve test test-browser lint format migrate seed rollback bench chaos clean
 
 help: ## list the commands
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -30,6 +30,10 @@ test: setup-test lint ## run every test (pgTAP, pytest, browser), then the app's
 	@$(PY) -m pytest $(PYTEST_ARGS)
 	@echo "pooled pass: the webhook, worker, pages and migration suites through PgBouncer (pool_mode=transaction)"
 	@$(PY) -m pytest --pooled $(POOLED_SUITES) $(PYTEST_ARGS)
+
+test-browser: setup-test ## the browser tests (chromium); screenshots of every page at 360 and 1280 px in test-artifacts/screenshots/
+	@$(PY) -m pytest tests/py/test_browser_*.py $(PYTEST_ARGS)
+	@echo "screenshots: $$(ls test-artifacts/screenshots/*.png | wc -l) in test-artifacts/screenshots/ (pages: tests/py/screenshot_pages.py)"
 
 lint: setup ## ruff + squawk (migration linter)
 	@$(PY) -m ruff check glue devtools tests scripts docs/examples

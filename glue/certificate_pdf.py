@@ -25,6 +25,9 @@ import segno
 from fpdf import FPDF
 
 log = logging.getLogger(__name__)
+# fpdf2 subsets fonts with fontTools, which logs each table it prunes at INFO: noise in the
+# worker's log on every certificate. Its warnings still come through.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 AUTHOR = "Training Team"
 TITLE = "Certificate of Completion"

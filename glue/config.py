@@ -116,6 +116,8 @@ class Config:
         self.MAIL_FROM = _env("MAIL_FROM", "Training Team <no-reply@example.org>")
         self.SECRET_KEY = _env("SECRET_KEY")
         self.ORG_TIMEZONE = _env("ORG_TIMEZONE", "UTC")  # dates on the pages (IANA name)
+        # the student progress page polls for changes every N seconds (min 1)
+        self.STUDENT_REFRESH_SECONDS = max(1.0, _seconds("STUDENT_REFRESH_SECONDS", 15))
         self.DB_POOL_MAX = int(_env("DB_POOL_MAX", "10"))
         self.DB_TIMEOUT = float(_env("DB_TIMEOUT", "5"))
         # PostgreSQL limits per transaction (web app; the worker allows WORKER_STATEMENT_TIMEOUT)

@@ -98,7 +98,7 @@ delete from supabase_migrations.schema_migrations where version in (
   '20261122034309', '20261202100000',
   '20261202200000', '20261202400000', '20261202500000', '20261202600000', '20261202600001',
   '20261202600002', '20261202700000', '20261202800000', '20261202900000',
-  '20261203100000'
+  '20261203100000', '20261203400000'
 );
 -- issue 15 (credentials) and issue 13's waived-steps policy
 drop table if exists public.credentials cascade;

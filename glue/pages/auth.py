@@ -62,7 +62,13 @@ def login_required(view):
 def login():
     """The sign-in page. Locally (DEV_LOGIN) it lists the demo users; in production users sign in
     through the organisation's Supabase Auth, whose session cookie (or sb-access-token) is read."""
-    return render_template("login.html", reason=None, demo_users=demo_users(), next=request.args.get("next", ""))
+    return render_template(
+        "login.html",
+        reason=None,
+        signed_out=request.args.get("signed_out") == "1",
+        demo_users=demo_users(),
+        next=request.args.get("next", ""),
+    )
 
 
 @bp.post("/login/dev")
@@ -102,6 +108,6 @@ def logout():
         pass  # no valid token: nothing to sign out server-side
     except DatabaseUnavailable:
         log.warning("sign-out could not be recorded: the database is unavailable")
-    response = redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login", signed_out=1))
     clear_session_cookies(response)  # ours and Supabase's session cookies
     return response

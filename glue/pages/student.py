@@ -1,85 +1,98 @@
 """The student's pages (under /student): the progress page — each enrollment with its partner
-sequence, what is happening at the current partner in plain words, the Launch Training link, and
-the certificate at the end — and the certificate's PDF download.
+sequence, what is happening at each partner in plain words and who acts next, the expected time
+and due dates, what the partner sent (score, certificate), each step's history, the Launch
+Training link, and the certificate at the end — its JSON twin that the page polls to update
+itself, and the certificate's PDF download.
 
 The data is one call of public.student_progress() as the signed-in user (`rpc.as_user`), so row
 level security decides which enrollments, steps and certificates are visible; the function also
 filters on the user's own id (an admin sees their own enrollments rather than everybody's) and
-decides each step's state and the progress counts. Python only formats dates.
+decides each step's state, who acts, the dates and the progress counts. Python renders (dates
+through the `day`/`when`/`ago`/`iso` filters of glue.pages.dates).
 """
 
 from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import Any
 
-from flask import Blueprint, Response, g, make_response, render_template
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, render_template
 
 from ..db import DatabaseUnavailable
-from . import user_rpc
+from . import dates, user_rpc
 from .auth import login_required
 
 bp = Blueprint("student", __name__, url_prefix="/student")
 
-
-def _date(value: str | datetime | None) -> dict[str, str] | None:
-    """A timestamp (ISO text from JSON, or a datetime) as {'iso': '2026-03-12', 'text': '12 March 2026'}
-    in UTC; None stays None."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return {"iso": moment.date().isoformat(), "text": f"{moment.day} {moment:%B %Y}"}
+UNAVAILABLE = "Your progress cannot be shown right now. Please try again in a minute."
 
 
-def enrollment_view(enrollment: dict[str, Any]) -> dict[str, Any]:
-    """One enrollment from public.student_progress() shaped for the template: the dates as
-    display text (the states, counts and links come from SQL as they are)."""
-    certificate = enrollment["certificate"]
-    return {
-        **enrollment,
-        "id": str(enrollment["id"]),
-        "enrolled": _date(enrollment["enrolled_at"]),
-        "completed": _date(enrollment["completed_at"]),
-        "steps": [
-            {**step, "completed": _date(step.get("completed_at")), "started": _date(step.get("started_at"))}
-            for step in enrollment["steps"]
-        ],
-        "certificate": None
-        if certificate is None
-        else {
-            "id": str(certificate["id"]),
-            "code": certificate["verification_code"],
-            "ready": bool(certificate["ready"]),
-            "issued": _date(certificate["issued_at"]),
-            "revoked": _date(certificate["revoked_at"]),
-        },
-    }
+def version(enrollments: list[dict]) -> str:
+    """What the live refresh compares: the enrollments' versions (computed in SQL) in page order."""
+    return ".".join(str(e["version"]) for e in enrollments)
 
 
 @bp.get("/progress")
 @login_required
 def progress():
-    """The signed-in student's enrollments and where they are in each partner sequence."""
+    """The signed-in student's enrollments and where they are in each partner sequence. The page
+    polls /student/progress.json and redraws its enrollments when their version changes."""
     try:
         enrollments = user_rpc().call("student_progress")
     except DatabaseUnavailable:
         return (
-            render_template(
-                "error.html",
-                title="Temporarily unavailable",
-                message="Your progress cannot be shown right now. Please try again in a minute.",
-            ),
+            render_template("error.html", title="Temporarily unavailable", message=UNAVAILABLE),
             503,
             {"Retry-After": "5"},
         )
-    return render_template(
-        "student_progress.html",
-        enrollments=[enrollment_view(e) for e in enrollments],
-        email=g.claims.get("email"),
+    response = make_response(
+        render_template(
+            "student_progress.html",
+            enrollments=enrollments,
+            version=version(enrollments),
+            checked_at=datetime.now(UTC),
+            refresh_seconds=current_app.config.get("STUDENT_REFRESH_SECONDS", 15),
+            email=g.claims.get("email"),
+        )
     )
+    # her data: never kept by the browser or a proxy (Back after signing out asks the server again)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/progress.json")
+@login_required
+def progress_json():
+    """The same data as JSON (public.student_progress() as the user), with its version and when it
+    was read: what the progress page polls. 503 JSON when the database is unavailable."""
+    try:
+        enrollments = user_rpc().call("student_progress")
+    except DatabaseUnavailable:
+        return jsonify(status="error", message=UNAVAILABLE), 503, {"Retry-After": "5"}
+    now = datetime.now(UTC)
+    response = jsonify(
+        version=version(enrollments),
+        checked_at=dates.iso(now),
+        checked_at_text=dates.when(now),
+        enrollments=enrollments,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/progress/enrollments")
+@login_required
+def progress_enrollments():
+    """The page's enrollments alone (HTML, no page around them): what the live refresh swaps in
+    when the version changes; the version it shows is in the X-Progress-Version header."""
+    try:
+        enrollments = user_rpc().call("student_progress")
+    except DatabaseUnavailable:
+        return UNAVAILABLE, 503, {"Retry-After": "5", "Content-Type": "text/plain; charset=utf-8"}
+    response = make_response(render_template("_student_enrollments.html", enrollments=enrollments))
+    response.headers["X-Progress-Version"] = version(enrollments)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/certificates/<uuid:certificate_id>.pdf")

@@ -5,13 +5,31 @@ and the layout at desktop and phone widths (screenshots in test-artifacts/screen
 from __future__ import annotations
 
 import re
+import secrets
 
-from tests.py.browser import SCREENSHOTS, expect, low_contrast_text, overflowing_elements
+import pytest
+
+from tests.py.browser import SCREENSHOTS, LiveApp, expect, low_contrast_text, overflowing_elements
+from tests.py.live_server import gunicorn
 
 BEN = "00000000-0000-4000-a000-000000000012"
 DEV = "00000000-0000-4000-a000-000000000014"
 
 NO_HORIZONTAL_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+@pytest.fixture
+def live_app(db_url):
+    """gunicorn on this test's database, the progress page polling every second (instead of 15)."""
+    secret = secrets.token_urlsafe(48)
+    env = {
+        "DATABASE_URL": db_url,
+        "SUPABASE_JWT_SECRET": secret,
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "STUDENT_REFRESH_SECONDS": "1",
+    }
+    with gunicorn(env) as base:
+        yield LiveApp(base, secret)
 
 
 def ben_step(sql, order: int) -> str:
@@ -139,3 +157,73 @@ def test_screenshots_and_no_horizontal_scroll_on_a_phone(sql, live_app, open_pag
         assert page.errors == []
     assert (SCREENSHOTS / "student-progress-desktop.png").stat().st_size > 10_000
     assert (SCREENSHOTS / "student-progress-phone.png").stat().st_size > 10_000
+
+
+def test_the_page_updates_by_itself_when_a_step_completes(sql, live_app, open_page):
+    """Issue 13: Certiport completes while Ben's page is open; the page shows it without a reload
+    (a marker set on the window survives) and says when it last checked."""
+    page = open_page(BEN)
+    page.goto(live_app.url("/student/progress"))
+    steps = page.locator("ol.steps > li")
+    expect(steps.nth(1)).to_have_attribute("data-state", "linked")
+    expect(page.locator("#last-updated")).to_contain_text("Last updated")
+    page.evaluate("window.__still_the_same_page = true")
+    first_check = page.locator("#last-updated time").get_attribute("datetime")
+
+    sql("select public.mark_step_complete(%s, 'CP-DEMO-BEN')", ben_step(sql, 2))
+
+    expect(steps.nth(1)).to_have_class(re.compile(r"\bstep-completed\b"), timeout=8_000)
+    expect(steps.nth(2)).to_have_attribute("aria-current", "step")
+    expect(page.get_by_role("progressbar", name="2 / 3 partners complete")).to_have_attribute("aria-valuenow", "2")
+    expect(page.locator("#last-updated")).to_contain_text("your progress changed")
+    assert page.locator("#last-updated time").get_attribute("datetime") != first_check
+    assert page.evaluate("window.__still_the_same_page === true"), "the page was reloaded"
+    assert page.errors == []
+
+
+def test_a_signed_out_session_is_told_on_the_open_page(sql, live_app, open_page):
+    """The page polls as the user: once her session is signed out, it says so with a sign-in link."""
+    page = open_page(BEN)
+    page.goto(live_app.url("/student/progress"))
+    page.context.clear_cookies()
+    expect(page.locator("#last-updated")).to_contain_text("You were signed out", timeout=8_000)
+    expect(page.locator("#last-updated").get_by_role("link", name="Sign in again")).to_have_attribute(
+        "href", "/login?next=/student/progress"
+    )
+    assert page.errors == [] or all("401" in e for e in page.errors), page.errors
+
+
+def test_sign_out_really_signs_out(live_app, open_page):
+    """Sign out from the progress page: the sign-in page says so, Back does not show the progress
+    page again (not kept by the browser), and the old session's token reaches nothing."""
+    page = open_page(BEN)
+    page.goto(live_app.url("/student/progress"))
+    expect(page.get_by_role("heading", level=2)).to_have_text(["Medical Assistant"])
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "sb-access-token")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login\?signed_out=1$"))
+    expect(page.get_by_role("status")).to_have_text("You signed out. Sign in again to see your progress.")
+    assert not [c for c in page.context.cookies() if c["name"] == "sb-access-token"]
+
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    assert "Medical Assistant" not in page.locator("main").inner_text()
+
+    # the token, copied before signing out, is refused by the server (server-side sign-out)
+    page.context.add_cookies([{"name": "sb-access-token", "value": token, "url": live_app.base}])
+    response = page.goto(live_app.url("/student/progress"))
+    assert response.status == 401
+    expect(page.get_by_role("alert")).to_contain_text("you signed out of this session")
+    # chromium logs each 401 page load (Back, then the copied token) as a console error: only those
+    assert [e for e in page.errors if "status of 401" not in e] == []
+
+
+def test_public_pages_offer_a_sign_in_link(live_app, open_page):
+    page = open_page(None)
+    for path in ("/", "/certificates/" + "0" * 32):
+        page.goto(live_app.url(path))
+        expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")).to_have_attribute(
+            "href", "/login"
+        )
+    page.goto(live_app.url("/login"))
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")).to_have_count(0)

@@ -38,7 +38,7 @@ def test_a_chunked_supabase_session_cookie_signs_in_and_sign_out_expires_it(brow
         assert response.status == 200
         expect(page.get_by_role("heading", level=2)).to_have_text(["Medical Assistant"])
         page.get_by_role("button", name="Sign out").click()
-        page.wait_for_url("**/login")
+        page.wait_for_url("**/login?signed_out=1")
         assert [c["name"] for c in context.cookies() if c["name"].startswith(COOKIE)] == []
         assert page.goto(live_app.url("/student/progress")).status == 401
     finally:

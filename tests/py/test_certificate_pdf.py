@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
@@ -194,3 +195,12 @@ def test_same_data_gives_the_same_bytes_whatever_the_date_type():
 def test_bad_data_is_a_clear_error(overrides, message):
     with pytest.raises(ValueError, match=message):
         render_certificate_pdf(make_data(**overrides))
+
+
+def test_rendering_logs_nothing_from_fonttools(caplog):
+    """Issue 13: every certificate printed fontTools' subsetting lines ("maxp pruned", "name
+    pruned", ...) into the worker's log at INFO. Only warnings from it come through."""
+    caplog.set_level(logging.DEBUG)
+    render_certificate_pdf(make_data(student_name="Nguyễn Thị Minh Khai"))
+    assert [r for r in caplog.records if r.name.startswith("fontTools")] == []
+    assert logging.getLogger("fontTools").getEffectiveLevel() == logging.WARNING

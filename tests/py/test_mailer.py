@@ -176,6 +176,18 @@ def test_step_started_without_launch_url_tells_the_student_the_link_will_come():
     assert "will email you a link" not in text_with_link
 
 
+def test_step_started_without_launch_url_does_not_say_the_training_is_ready():
+    """A partner enrolled by hand (JRI) sends its own instructions: the email said "your training is
+    ready" in the subject and "you don't need to do anything yet" in the body."""
+    context = dict(CONTEXTS["step_started"], partner_name="JRI", launch_url=None)
+    subject, text, html = render_email("step_started", context)
+    assert subject == "Step 2 of 5: you're enrolled at JRI"
+    assert "ready" not in subject + text + html
+    assert "Until it arrives there is nothing for you to do." in text.replace("\n", " ")
+    subject, _, _ = render_email("step_started", CONTEXTS["step_started"])
+    assert subject.endswith("training is ready")
+
+
 def test_stuck_nudge_without_launch_url_and_one_day():
     _, text, html = render_email("stuck_nudge", dict(CONTEXTS["stuck_nudge"], launch_url=None, days=1))
     assert "1 day ago" in text and "1 day ago" in html

@@ -145,3 +145,21 @@ def test_development_sign_in_needs_csrf_and_sets_the_cookie(db_url):
     )
     assert r.headers["Location"] == "/", "an open redirect is refused"
     app.extensions["db"].close()
+
+
+def test_the_verify_page_dates_are_in_the_one_format_and_zone(db_url, completed, sql):
+    """Issue 13: the page showed `2026-03-11` (UTC, cut from ISO text); now `12 March 2026` in
+    ORG_TIMEZONE, with the exact instant in <time datetime>."""
+    sql(
+        "update public.certificates set issued_at = '2026-03-11 23:30+00', revoked_at = '2026-03-20 23:30+00',"
+        " revoked_reason = 'issued in error' where id = %s",
+        completed["certificate_id"],
+    )
+    app = create_app(TestConfig(DATABASE_URL=db_url, ORG_TIMEZONE="Pacific/Auckland"))
+    try:
+        page = app.test_client().get(f"/certificates/{completed['code']}").get_data(as_text=True)
+    finally:
+        app.extensions["db"].close()
+    assert '<time datetime="2026-03-12T12:30:00+13:00">12 March 2026</time>' in page
+    assert 'revoked on <time datetime="2026-03-21T12:30:00+13:00">21 March 2026</time>' in page
+    assert "2026-03-11" not in page

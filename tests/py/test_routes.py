@@ -13,6 +13,8 @@ PUBLIC = {
     ("/login/dev", "POST"),
     ("/logout", "POST"),
     ("/student/progress", "GET"),
+    ("/student/progress.json", "GET"),
+    ("/student/progress/enrollments", "GET"),
     ("/student/certificates/<uuid:certificate_id>.pdf", "GET"),
     ("/certificates/<code>", "GET"),
     ("/admin/dashboard", "GET"),

@@ -120,7 +120,7 @@ def enrollments(doc: Node) -> dict[str, Node]:
 
 
 def steps(card: Node) -> list[Node]:
-    return card.find("ol", cls="steps").find_all("li")
+    return card.find("ol", cls="steps").find_all("li", cls="step")
 
 
 def partner(step: Node) -> str:
@@ -290,8 +290,14 @@ def test_ben_mid_sequence_completed_current_and_pending(sql, page):
 
     assert certiport.attrs.get("aria-current") == "step"
     assert certiport.find("p", cls="state").text() == "Current step"
-    assert "We're setting up your Certiport account. This usually takes a few minutes." in certiport.text()
-    assert not certiport.find_all("a"), "no launch link before the partner gave one"
+    # Certiport gave its enrollment id (CP-DEMO-BEN) but no launch link: never "setting up" forever
+    assert "setting up" not in certiport.text()
+    assert certiport.find("p", cls="next").text() == (
+        "You're enrolled at Certiport. Check your email for how to start: Certiport or our team sends you a link."
+        " Once it arrives, the next move is yours."
+    )
+    assert certiport.find("p", cls="who").text() == "Your move"
+    assert not certiport.find_all("a", cls="launch"), "no launch link before the partner gave one"
 
     assert "step-pending" in careersafe.attrs["class"] and "aria-current" not in careersafe.attrs
     assert careersafe.find("p", cls="state").text() == "Not started yet"
@@ -328,10 +334,16 @@ def test_launch_training_links_to_the_steps_launch_url(sql, page):
     assert "Certiport reports you are 40% through this training." in current.text()
 
 
-def test_cara_stuck_at_hsi_with_progress_but_no_link_is_still_being_set_up(sql, page):
+def test_cara_enrolled_at_hsi_without_a_link_is_told_to_start_from_hsis_email(sql, page):
+    """Issue 13: a linked step (HSI-DEMO-CARA) without a launch URL said "setting up… a few
+    minutes" for 12 days."""
     _, _, doc = page(CARA)
     current = enrollments(doc)["Certified Nursing Assistant (CNA)"].find(aria_current="step")
-    assert "We're setting up your HSI (Health & Safety Institute) account." in current.text()
+    assert current.attrs["data-state"] == "linked"
+    assert "setting up" not in current.text()
+    assert "You're enrolled at HSI (Health & Safety Institute). Check your email for how to start" in current.text()
+    assert "HSI (Health & Safety Institute) reports you are 35% through this training." in current.text()
+    assert current.find("p", cls="who").text() == "Your move"
 
 
 def test_dev_failed_step_is_explained_without_the_raw_error(page):
@@ -369,7 +381,7 @@ def test_a_skipped_step_is_waived_and_counts_as_done(sql, page):
     card = enrollments(doc)["Medical Assistant"]
     hsi, certiport, _ = steps(card)
     assert "step-skipped" in hsi.attrs["class"]
-    assert "Not needed for your program (waived)." in hsi.text()
+    assert "Not needed for your program (waived by our team). Nothing for you to do." in hsi.text()
     assert "already certified" not in card.text()
     assert certiport.attrs.get("aria-current") == "step"
     assert card.find("p", cls="progress-label").text() == "1 / 3 partners complete"
@@ -382,14 +394,20 @@ def test_a_manual_partner_is_awaiting_enrollment_by_our_team(sql, page):
     card = enrollments(doc)["Administrative Assistant"]
     current = card.find(aria_current="step")
     assert partner(current) == "JRI"
-    assert "Our team is enrolling you at JRI. You'll get an email when you can start." in current.text()
+    assert current.find("p", cls="next").text() == (
+        "Our team is enrolling you at JRI. You'll get an email when you can start."
+        " You don't need to do anything until then."
+    )
+    assert current.find("p", cls="who").text() == "Our team's move"
     assert "setting up" not in current.text() and not current.find_all("a")
 
     sql("select public.admin_link_step(%s, 'JRI-77', 'enrolled by phone')", s["steps"][0])
     _, _, doc = page(s["user_id"])
     current = enrollments(doc)["Administrative Assistant"].find(aria_current="step")
     assert "Our team is enrolling you" not in current.text()
-    assert "You're enrolled at JRI. Check your email for how to start." in current.text()
+    assert "You're enrolled at JRI. Check your email for how to start: JRI or our team sends you a link." in (
+        current.text()
+    )
 
     sql("update public.enrollment_steps set launch_url = 'https://jri.example/start/77' where id = %s", s["steps"][0])
     _, _, doc = page(s["user_id"])
@@ -513,3 +531,168 @@ def test_it_is_503_when_the_database_is_down():
     assert r.headers["Retry-After"]
     assert "127.0.0.1" not in r.get_data(as_text=True)
     app.extensions["db"].close()
+
+
+# --- issue 13: who acts, timing, what the partner sent, history, dates, the live JSON --------
+
+
+def test_every_state_says_what_happens_next_and_who_acts(sql, page):
+    """Each state the SQL can give a step has its sentence (p.next) and, while something is still to
+    happen, who acts: her ("Your move"), our team, or the system."""
+    s = new_student(sql, "medical-assistant")
+    expected = {}
+    _, _, doc = page(s["user_id"])
+    for st in steps(enrollments(doc)["Medical Assistant"]):
+        expected[st.attrs["data-state"]] = st
+    assert expected["setup"].find("p", cls="who").text() == "Automatic"
+    assert "needs nothing from you" in expected["setup"].find("p", cls="next").text()
+    assert expected["pending"].find("p", cls="next").text() == (
+        "Starts by itself when the step before it is finished. Nothing to do yet."
+    )
+    assert not expected["pending"].find_all("p", cls="who")
+
+    # still no partner account after an hour: slow, our team checks
+    sql("update public.enrollment_steps set started_at = now() - interval '2 hours' where id = %s", s["steps"][0])
+    _, _, doc = page(s["user_id"])
+    current = enrollments(doc)["Medical Assistant"].find(aria_current="step")
+    assert current.attrs["data-state"] == "setup_slow"
+    assert "taking longer than usual. Our team is checking it — you don't need to do anything." in current.text()
+    assert current.find("p", cls="who").text() == "Our team's move"
+
+    sql("select public.admin_fail_step(%s, 'partner down')", s["steps"][0])
+    _, _, doc = page(s["user_id"])
+    failed = enrollments(doc)["Medical Assistant"].find("li", cls="step-failed")
+    assert failed.find("p", cls="who").text() == "Our team's move"
+    assert "You'll get an email when you can start." in failed.find("p", cls="next").text()
+
+    sql("update public.enrollment_steps set launch_url = 'https://hsi.example/l/1' where id = %s", s["steps"][0])
+    sql("select public.admin_retry_step(%s, 'partner back')", s["steps"][0])
+    _, _, doc = page(s["user_id"])
+    current = enrollments(doc)["Medical Assistant"].find(aria_current="step")
+    assert current.attrs["data-state"] == "launch"
+    assert "this step is yours" in current.find("p", cls="next").text()
+    assert current.find("p", cls="who").text() == "Your move"
+
+
+def test_expected_time_due_dates_and_estimated_completion(sql, page):
+    s = new_student(sql, "medical-assistant")
+    sql(
+        "update public.program_partner_lms set expected_days = 20 where sequence_order = 2"
+        " and program_id = (select id from public.programs where slug = 'medical-assistant')"
+    )
+    _, _, doc = page(s["user_id"])
+    card = enrollments(doc)["Medical Assistant"]
+    hsi, certiport, careersafe = steps(card)
+    due = {
+        days: human_date(
+            sql,
+            "select started_at + %s * interval '1 day' from public.enrollment_steps where id = %s",
+            days,
+            s["steps"][0],
+        )
+        for days in (14, 34, 44)
+    }
+    assert hsi.find("p", cls="timing").text() == f"Expected to take about 14 days · expected by {due[14]}"
+    assert certiport.find("p", cls="timing").text() == f"Expected to take about 20 days · expected by {due[34]}"
+    assert careersafe.find("p", cls="timing").text() == f"Expected to take about 10 days · expected by {due[44]}"
+    assert card.find("p", cls="estimate").text() == (
+        f"Estimated completion: {due[44]} (if each step takes its expected time)"
+    )
+
+    sql("update public.enrollment_steps set started_at = now() - interval '20 days' where id = %s", s["steps"][0])
+    _, _, doc = page(s["user_id"])
+    hsi = steps(enrollments(doc)["Medical Assistant"])[0]
+    late = human_date(sql, "select now() - interval '6 days'")
+    assert "late" in hsi.find("p", cls="timing").attrs["class"].split()
+    assert hsi.find("p", cls="timing").text().replace(" )", ")") == f"Taking longer than expected (expected by {late})"
+
+
+def test_the_partners_score_certificate_and_the_history(sql, page):
+    s = new_student(sql, "cpr-first-aid")
+    sql("select public.mark_step_complete(%s, 'HSI-S-1')", s["steps"][0])
+    sql(
+        "update public.enrollment_steps set partner_result = '{\"score\": 88}',"
+        ' partner_certificate = \'{"certificate_id": "HSI-77", "certificate_url": "https://hsi.example/c/77"}\''
+        " where id = %s",
+        s["steps"][0],
+    )
+    _, html, doc = page(s["user_id"])
+    hsi = steps(enrollments(doc)["CPR & First Aid"])[0]
+    results = [p.text() for p in hsi.find_all("p", cls="result")]
+    assert results[0] == "Score reported by HSI (Health & Safety Institute): 88"
+    assert results[1].startswith("Your HSI (Health & Safety Institute) certificate") and "no. HSI-77" in results[1]
+    link = hsi.find("a", href="https://hsi.example/c/77")
+    assert link.attrs["rel"] == "noopener"
+    history = [li.text() for li in hsi.find("details", cls="history").find_all("li")]
+    assert [h.split(" · ")[1] for h in history] == ["Added to your plan", "Started", "Completed"]
+    today = human_date(sql, "select now()")
+    assert all(h.startswith(today) for h in history)
+
+
+def test_an_admins_waiver_shows_in_the_history_without_its_reason(sql, page):
+    s = new_student(sql, "medical-assistant")
+    # as the demo admin signed in (the console's path): authenticated with the admin's claims
+    sql("select set_config('request.jwt.claims', %s, false)", f'{{"sub": "{ADMIN}", "role": "authenticated"}}')
+    sql("set role authenticated")
+    sql("select public.admin_skip_step(%s, 'internal: already certified elsewhere')", s["steps"][0])
+    sql("reset role")
+    _, html, doc = page(s["user_id"])
+    hsi = steps(enrollments(doc)["Medical Assistant"])[0]
+    assert hsi.find("details", cls="history").find_all("li")[-1].text().endswith("Waived by our team")
+    assert "already certified" not in html
+
+
+def test_dates_are_in_the_organisations_time_zone(db_url, sql):
+    """One format everywhere, in ORG_TIMEZONE: a step completed at 23:30 UTC is the next day in Auckland."""
+    s = new_student(sql, "cpr-first-aid")
+    sql("select public.mark_step_complete(%s, 'HSI-TZ-1')", s["steps"][0])
+    sql("update public.enrollment_steps set completed_at = '2026-03-11 23:30+00' where id = %s", s["steps"][0])
+    app = create_app(TestConfig(DATABASE_URL=db_url, ORG_TIMEZONE="Pacific/Auckland"))
+    try:
+        r = app.test_client().get("/student/progress", headers={"Authorization": f"Bearer {token(s['user_id'])}"})
+        doc = parse(r.get_data(as_text=True))
+        hsi = steps(enrollments(doc)["CPR & First Aid"])[0]
+        assert hsi.find("p", cls="state").text() == "Completed on 12 March 2026"
+        assert hsi.find("p", cls="state").find("time").attrs["datetime"] == "2026-03-12T12:30:00+13:00"
+        updated = doc.find(id="last-updated").text()
+        assert re.search(r"Last updated \d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d NZ[DS]T", updated)
+    finally:
+        app.extensions["db"].close()
+
+
+def test_the_json_twin_is_the_same_data_with_a_version(sql, client):
+    s = new_student(sql, "cna")
+    headers = {"Authorization": f"Bearer {token(s['user_id'])}"}
+    first = client.get("/student/progress.json", headers=headers)
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "private, no-store"
+    data = first.get_json()
+    assert [e["program_name"] for e in data["enrollments"]] == ["Certified Nursing Assistant (CNA)"]
+    assert data["checked_at"] and data["checked_at_text"].endswith("UTC")
+    assert client.get("/student/progress.json", headers=headers).get_json()["version"] == data["version"]
+    html = client.get("/student/progress", headers=headers).get_data(as_text=True)
+    assert f'data-version="{data["version"]}"' in html
+
+    sql("select public.mark_step_complete(%s, 'HSI-J-1')", s["steps"][0])
+    after = client.get("/student/progress.json", headers=headers).get_json()
+    assert after["version"] != data["version"]
+    assert after["enrollments"][0]["done"] == 1
+
+    # what the live refresh swaps in: the enrollments alone, with their version
+    part = client.get("/student/progress/enrollments", headers=headers)
+    assert part.status_code == 200 and part.headers["X-Progress-Version"] == after["version"]
+    fragment = part.get_data(as_text=True)
+    assert "<html" not in fragment and "<style" not in fragment and "<script" not in fragment
+    assert "1 / 2 partners complete" in fragment
+    assert client.get("/student/progress/enrollments").status_code == 401
+
+
+def test_the_json_twin_needs_a_sign_in_and_reports_an_outage():
+    dead = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
+    app = create_app(TestConfig(DATABASE_URL=dead, DB_TIMEOUT=0.5))
+    try:
+        client = app.test_client()
+        assert client.get("/student/progress.json").status_code == 401
+        r = client.get("/student/progress.json", headers={"Authorization": f"Bearer {token(BEN)}"})
+        assert r.status_code == 503 and r.get_json()["status"] == "error" and r.headers["Retry-After"]
+    finally:
+        app.extensions["db"].close()

@@ -31,10 +31,11 @@ select results_eq(
        ('pending', 'rest', null, null), ('in_progress', 'rest', 'X', 'https://p.example/l'),
        ('in_progress', 'manual', 'J', 'HTTP://p.example/l'), ('in_progress', 'manual', null, null),
        ('in_progress', 'manual', 'J', null), ('in_progress', 'rest', null, null),
-       ('in_progress', 'rest', 'X', 'javascript:alert(1)')) v(s, a, x, u) $$,
+       ('in_progress', 'rest', 'X', 'javascript:alert(1)'), ('in_progress', 'rest', 'X', null),
+       ('in_progress', 'rest', null, 'javascript:alert(1)')) v(s, a, x, u) $$,
   $$ values ('completed'), ('skipped'), ('failed'), ('pending'), ('launch'), ('launch'), ('manual'), ('linked'),
-            ('setup'), ('setup') $$,
-  'step_display_state: the status, or for the step in progress launch / manual / linked / setup');
+            ('setup'), ('linked'), ('linked'), ('setup') $$,
+  'step_display_state: the status, or for the step in progress launch / manual / linked (a partner id, whatever the adapter, no link) / setup');
 select results_eq(
   $$ select private.step_is_done(s) from unnest(array['completed', 'skipped', 'failed', 'in_progress', 'pending']) s $$,
   $$ values (true), (true), (false), (false), (false) $$, 'finished means completed or skipped');

@@ -1,7 +1,23 @@
 -- The signed-in user's own enrollments, as the progress page shows them: each with its program,
--- its certificate (whether the PDF is ready, never the bytes), its steps in sequence order with
--- the state the student is told (private.step_display_state) and the counts of the progress bar
--- (finished = private.step_is_done). Active first, then completed, then the rest; newest first.
+-- its certificate (whether the PDF is ready, never the bytes), its steps in sequence order and
+-- the counts of the progress bar (finished = private.step_is_done). Active first, then completed,
+-- then the rest; newest first.
+-- Each step carries:
+--   state      what the student is told (private.step_display_state; a step still being set up
+--              through the partner's API after an hour is `setup_slow`);
+--   who_acts   who acts next (private.step_who_acts): student, staff, system or null;
+--   expected_days  the program's expected duration for this step (program_partner_lms), else the
+--              partner's default (partner_lms_providers.expected_days);
+--   due_at     for an unfinished step of an active enrollment: when it is expected to be done.
+--              The first unfinished step is due expected_days after it started (or from now if it
+--              has not started); each later one expected_days after the one before, counted from
+--              now when the first is already late. `late`: the step in progress is past due;
+--   score, partner_completed_at, partner_certificate (id, http(s) url, issued_at): what the
+--              partner sent with its events (partner_result, partner_certificate);
+--   history    what happened, from the audit trail (private.student_step_history).
+-- Each enrollment carries estimated_completion_at (the last unfinished step's due_at, active
+-- enrollments only) and `version`, which changes when anything shown changes (the page's live
+-- refresh compares it).
 -- Security invoker: row level security decides what is visible, and the filter on auth.uid()
 -- makes an admin see their own enrollments rather than everybody's. Only partner columns granted
 -- to `authenticated` are read, and a step's error_message is never selected: students never see
@@ -34,36 +50,96 @@ as $$
              'percent', case when coalesce(st.total, 0) = 0 then 0
                              -- float8 like the page always computed it (round half to even)
                              else pg_catalog.round((100 * st.done)::float8 / st.total)::integer end,
+             'estimated_completion_at', st.estimated_completion_at,
+             'version', pg_catalog.md5(pg_catalog.concat_ws('|', e.status, e.completed_at, c.id, c.pdf is not null,
+                                                            c.revoked_at, st.fingerprint)),
              'steps', coalesce(st.steps, '[]'::jsonb)) as enrollment
       from public.enrollments e
       join public.programs p on p.id = e.program_id
       left join public.certificates c on c.enrollment_id = e.id
       left join lateral (
         select count(*)::integer as total,
-               (count(*) filter (where private.step_is_done(s.status)))::integer as done,
+               (count(*) filter (where private.step_is_done(z.status)))::integer as done,
+               pg_catalog.max(z.due_at) as estimated_completion_at,
+               pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(z.id, z.status, z.state, z.updated_at,
+                                                                 z.progress_percent, z.launch_url)
+                                    order by z.sequence_order)::text as fingerprint,
                pg_catalog.jsonb_agg(
                  pg_catalog.jsonb_build_object(
-                   'id', s.id,
-                   'sequence_order', s.sequence_order,
-                   'status', s.status,
-                   'state', private.step_display_state(s.status, pr.adapter, s.external_enrollment_id, s.launch_url),
-                   'is_required', s.is_required,
-                   'started_at', s.started_at,
-                   'completed_at', s.completed_at,
-                   'linked', s.external_enrollment_id is not null,
-                   'launch_url', private.safe_launch_url(s.launch_url),
-                   'progress_percent', s.progress_percent,
-                   'provider_name', pr.provider_name,
-                   'provider_slug', pr.slug,
-                   'adapter', pr.adapter
-                 ) order by s.sequence_order) as steps
-          from public.enrollment_steps s
-          join public.partner_lms_providers pr on pr.id = s.provider_id
-         where s.enrollment_id = e.id
+                   'id', z.id,
+                   'sequence_order', z.sequence_order,
+                   'status', z.status,
+                   'state', z.state,
+                   'who_acts', private.step_who_acts(z.state),
+                   'is_required', z.is_required,
+                   'started_at', z.started_at,
+                   'completed_at', z.completed_at,
+                   'linked', z.external_enrollment_id is not null,
+                   'launch_url', private.safe_launch_url(z.launch_url),
+                   'progress_percent', z.progress_percent,
+                   'expected_days', z.days,
+                   'due_at', z.due_at,
+                   'late', coalesce(z.status = 'in_progress' and z.due_at < pg_catalog.now(), false),
+                   'score', case when pg_catalog.jsonb_typeof(z.partner_result -> 'score') = 'number'
+                                 then z.partner_result -> 'score' end,
+                   'partner_completed_at', z.partner_result -> 'completed_at',
+                   'partner_certificate', case when z.partner_certificate <> '{}'::jsonb then
+                     pg_catalog.jsonb_build_object(
+                       'id', z.partner_certificate ->> 'certificate_id',
+                       'url', private.safe_launch_url(z.partner_certificate ->> 'certificate_url'),
+                       'issued_at', z.partner_certificate -> 'issued_at') end,
+                   'history', private.student_step_history(z.id),
+                   'provider_name', z.provider_name,
+                   'provider_slug', z.slug,
+                   'adapter', z.adapter
+                 ) order by z.sequence_order) as steps
+          from (
+            select y.*,
+                   case when y.open and e.status = 'active' then
+                     case when y.sequence_order = y.first_order
+                          then y.anchor + pg_catalog.make_interval(days => y.days)
+                          else greatest(y.anchor + pg_catalog.make_interval(days => y.first_days),
+                                                   pg_catalog.now())
+                               + pg_catalog.make_interval(days => (y.running_days - y.first_days)::integer)
+                     end
+                   end as due_at
+              from (
+                select w.*,
+                       pg_catalog.max(w.days) filter (where w.sequence_order = w.first_order) over () as first_days,
+                       pg_catalog.max(case when w.status = 'pending' then pg_catalog.now() else w.started_at end)
+                         filter (where w.sequence_order = w.first_order) over () as anchor
+                  from (
+                    select v.*,
+                           pg_catalog.sum(v.days) filter (where v.open) over (order by v.sequence_order) as running_days,
+                           pg_catalog.min(v.sequence_order) filter (where v.open) over () as first_order
+                      from (
+                        select s.id, s.sequence_order, s.status, s.is_required, s.started_at, s.completed_at,
+                               s.updated_at, s.external_enrollment_id, s.launch_url, s.progress_percent,
+                               s.partner_result, s.partner_certificate,
+                               pr.provider_name, pr.slug, pr.adapter,
+                               coalesce(ppl.expected_days, pr.expected_days) as days,
+                               s.status in ('pending', 'in_progress', 'failed') as open,
+                               case when private.step_display_state(s.status, pr.adapter, s.external_enrollment_id,
+                                                                    s.launch_url) = 'setup'
+                                         and s.started_at < pg_catalog.now() - interval '1 hour'
+                                    then 'setup_slow'
+                                    else private.step_display_state(s.status, pr.adapter, s.external_enrollment_id,
+                                                                    s.launch_url)
+                               end as state
+                          from public.enrollment_steps s
+                          join public.partner_lms_providers pr on pr.id = s.provider_id
+                          left join public.program_partner_lms ppl
+                            on ppl.program_id = e.program_id and ppl.sequence_order = s.sequence_order
+                           and ppl.provider_id = s.provider_id
+                         where s.enrollment_id = e.id
+                      ) v
+                  ) w
+              ) y
+          ) z
       ) st on true
      where e.user_id = (select auth.uid())
   ) x
 $$;
-comment on function public.student_progress() is 'The signed-in user''s enrollments with program, certificate (ready or not), steps in order with their student-facing state, and progress counts, as JSON. Security invoker: RLS decides; never exposes partner errors.';
+comment on function public.student_progress() is 'The signed-in user''s enrollments with program, certificate (ready or not), steps in order with their student-facing state, who acts next, expected days, due dates, partner scores and certificates and history, progress counts and estimated completion, as JSON. Security invoker: RLS decides; never exposes partner errors.';
 revoke all on function public.student_progress() from public, anon, authenticated;
 grant execute on function public.student_progress() to authenticated, service_role;
