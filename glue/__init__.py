@@ -125,6 +125,10 @@ def create_app(config: Config | None = None) -> Flask:
         response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
         return response
 
+    from .wsgi_input import GuardedInput
+
+    app.wsgi_app = GuardedInput(app.wsgi_app)  # an unreadable body (bad chunked framing) is a 400, not a 500
+
     @app.get("/healthz")
     def healthz():
         """200 when the database answers, 503 when it does not."""

@@ -138,10 +138,21 @@ def read_body(limit: int) -> bytes:
     werkzeug's own stream stops silently at the limit for a chunked body, so this reads one byte
     more than the limit to tell "exactly the limit" from "over it"."""
     stream = get_input_stream(request.environ, max_content_length=limit + 1)
-    body = stream.read()
+    try:
+        body = stream.read()
+    except RequestEntityTooLarge:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the server's own errors for a body it cannot read
+        # a malformed chunked body (bad size, extension or terminator) or one cut short: gunicorn
+        # raises its parser's errors here, werkzeug ClientDisconnected; the client's fault, not ours
+        raise MalformedBody(type(exc).__name__) from exc
     if len(body) > limit:
         raise RequestEntityTooLarge()
     return body
+
+
+class MalformedBody(Exception):
+    """The request body could not be read as framed (chunked encoding errors, a truncated body)."""
 
 
 @bp.post("/partners/<slug>")
@@ -166,6 +177,9 @@ def receive(slug: str):
         body = read_body(limit)
     except RequestEntityTooLarge:
         return _answer(413, "too_large", f"the body must be at most {limit} bytes")
+    except MalformedBody as exc:
+        log.warning("webhook for %s: unreadable body (%s)", slug, exc)
+        return _answer(400, "malformed", "the body could not be read: malformed framing or cut short")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
