@@ -3,10 +3,12 @@
 -- `credential` queue (a new certificate queues its credential: private.tg_certificates__queue_credential),
 -- and the functions the worker and the pages call: credential_to_sign, store_credential,
 -- credential_status_list (revoked certificates' bits), credential_by_code (verify page),
--- my_credentials (student page). docs/credentials.md explains the format, keys and revocation.
+-- my_credentials (student page), queue_missing_credentials (backfill; run at the end of this
+-- migration for the certificates issued before it). docs/credentials.md explains the format, keys and revocation.
 -- Sources: sql/tables/public/credentials.sql, sql/policies/public/credentials.sql,
 -- sql/functions/private/tg_certificates__queue_credential.sql,
--- sql/functions/public/{credential_to_sign,store_credential,credential_status_list,credential_by_code,my_credentials}.sql.
+-- sql/functions/public/{credential_to_sign,store_credential,credential_status_list,credential_by_code,
+-- my_credentials,queue_missing_credentials}.sql.
 
 select pg_catalog.set_config('lock_timeout', '10s', true);
 select pg_catalog.set_config('statement_timeout', '120s', true);
@@ -198,3 +200,31 @@ $$;
 comment on function public.my_credentials() is 'The caller''s signed Open Badges credentials: [{certificate_id, jwt}] (RLS: her own).';
 revoke all on function public.my_credentials() from public, anon, authenticated;
 grant execute on function public.my_credentials() to authenticated, service_role;
+
+-- Queue a credential job for every certificate without a signed credential: the certificates
+-- issued before credentials existed, or while no signing key was configured (their jobs finished
+-- without issuing). Run once after configuring CREDENTIAL_SIGNING_KEY:
+--   select public.queue_missing_credentials();
+-- Safe to run again: the credential task is idempotent (one credential per certificate).
+create or replace function public.queue_missing_credentials()
+returns integer
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  with queued as (
+    select queue.send('credential', pg_catalog.jsonb_build_object('certificate_id', c.id)) as msg_id
+    from public.certificates c
+    where not exists (select 1 from public.credentials r where r.certificate_id = c.id and r.jwt is not null)
+      and not exists (select 1 from queue.jobs j
+                      where j.queue_name = 'credential' and j.message ->> 'certificate_id' = c.id::text)
+  )
+  select count(*)::integer from queued
+$$;
+comment on function public.queue_missing_credentials() is 'Queues a credential job for each certificate without a signed credential (none already queued); returns how many. Run after configuring the signing key.';
+revoke all on function public.queue_missing_credentials() from public, anon, authenticated;
+grant execute on function public.queue_missing_credentials() to service_role;
+
+-- the certificates issued before this migration get their credentials too (rows, not schema)
+select public.queue_missing_credentials();
