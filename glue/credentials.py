@@ -6,9 +6,11 @@ credential's id and its status list index, allocated once); which credentials ar
 (public.credential_status_list: the bits of revoked certificates). This module only shapes the
 JSON the specifications ask for and signs or checks it with joserfc (no hand-written crypto).
 
-- A credential is a VC-JWT: the JOSE header is {"alg": "EdDSA", "kid", "typ": "vc+jwt", "jku"},
-  the payload the credential itself (VC Data Model 2.0 + the OB 3.0 context) plus the registered
-  claims iss (issuer.id), jti (id), nbf (validFrom).
+- A credential is a VC-JWT as W3C "Securing Verifiable Credentials using JOSE and COSE" defines
+  it for VC Data Model 2.0: the JOSE header is {"alg": "EdDSA", "kid", "typ": "vc+jwt", "cty":
+  "vc", "jku"}, the payload the credential itself (VC 2.0 + the OB 3.0 context; no `vc` claim
+  wrapper, which is the VC 1.1 JWT encoding) plus the registered claims iss (issuer.id), jti (id),
+  nbf (validFrom).
 - The issuer's public keys are a JWKS at /.well-known/jwks.json: the current key and the retired
   ones (CREDENTIAL_RETIRED_KEYS_FILE), so credentials signed before a rotation still verify.
 - Revocation: credentialStatus is a BitstringStatusListEntry pointing at the status list
@@ -260,7 +262,7 @@ def sign(credential: dict, issuer: Issuer) -> str:
     claims["nbf"] = int(datetime.fromisoformat(credential["validFrom"].replace("Z", "+00:00")).timestamp())
     if "validUntil" in credential:
         claims["exp"] = int(datetime.fromisoformat(credential["validUntil"].replace("Z", "+00:00")).timestamp())
-    header = {"alg": ALG, "kid": issuer.kid, "typ": "vc+jwt", "jku": issuer.jwks_url}
+    header = {"alg": ALG, "kid": issuer.kid, "typ": "vc+jwt", "cty": "vc", "jku": issuer.jwks_url}
     return jwt.encode(header, claims, issuer.key, algorithms=[ALG])
 
 

@@ -107,4 +107,5 @@ drop function if exists public.store_credential(bigint, uuid, text, text);
 drop function if exists public.credential_status_list();
 drop function if exists public.credential_by_code(text);
 drop function if exists public.my_credentials();
+drop function if exists public.queue_missing_credentials();
 delete from supabase_migrations.schema_migrations where version in ('20261203500000', '20261203500001');

@@ -3,10 +3,12 @@
 -- `credential` queue (a new certificate queues its credential: private.tg_certificates__queue_credential),
 -- and the functions the worker and the pages call: credential_to_sign, store_credential,
 -- credential_status_list (revoked certificates' bits), credential_by_code (verify page),
--- my_credentials (student page). docs/credentials.md explains the format, keys and revocation.
+-- my_credentials (student page), queue_missing_credentials (backfill; run at the end of this
+-- migration for the certificates issued before it). docs/credentials.md explains the format, keys and revocation.
 -- Sources: sql/tables/public/credentials.sql, sql/policies/public/credentials.sql,
 -- sql/functions/private/tg_certificates__queue_credential.sql,
--- sql/functions/public/{credential_to_sign,store_credential,credential_status_list,credential_by_code,my_credentials}.sql.
+-- sql/functions/public/{credential_to_sign,store_credential,credential_status_list,credential_by_code,
+-- my_credentials,queue_missing_credentials}.sql.
 
 select pg_catalog.set_config('lock_timeout', '10s', true);
 select pg_catalog.set_config('statement_timeout', '120s', true);
@@ -36,11 +38,13 @@ revoke all on function private.tg_certificates__queue_credential() from public, 
 -- `credential` task (glue/tasks/credential.py, glue/credentials.py). status_list_index is the
 -- credential's bit in the issuer's Bitstring Status List (/credentials/status/1), allocated here
 -- once and for ever; the bit is 1 when the certificate is revoked (certificates.revoked_at), so
--- revoking a certificate revokes its credential. One list holds 131,072 credentials (16 KiB, the
--- spec's minimum size). Policies: sql/policies/public/credentials.sql.
+-- revoking a certificate revokes its credential, and so does deleting it (the row stays, with
+-- certificate_id null: the index is never reused). One list holds 131,072 credentials (16 KiB,
+-- the spec's minimum size). Policies: sql/policies/public/credentials.sql.
 create table public.credentials (
   id uuid primary key default gen_random_uuid(),
-  certificate_id uuid not null unique references public.certificates (id) on delete cascade,
+  -- null once its certificate is deleted: the row (and its index) stays, and the credential is revoked
+  certificate_id uuid unique references public.certificates (id) on delete set null,
   status_list_index integer not null unique generated always as identity (minvalue 0 start with 0 maxvalue 131071),
   jwt text check (jwt ~ '^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$'),
   kid text check (length(kid) between 1 and 200),
@@ -54,7 +58,7 @@ revoke all on public.credentials from anon, authenticated;
 grant select on public.credentials to authenticated;
 grant all on public.credentials to service_role;
 
-comment on table public.credentials is 'One Open Badges 3.0 credential (VC-JWT, EdDSA) per certificate; status_list_index is its bit in the published Bitstring Status List (set when the certificate is revoked). jwt is null until the worker signs it.';
+comment on table public.credentials is 'One Open Badges 3.0 credential (VC-JWT, EdDSA) per certificate; status_list_index is its bit in the published Bitstring Status List (set when the certificate is revoked or deleted: certificate_id null). jwt is null until the worker signs it.';
 
 -- A new certificate (whatever inserted it) queues its credential: the worker signs it.
 create trigger certificates_queue_credential
@@ -149,10 +153,10 @@ as $$
   select pg_catalog.jsonb_build_object(
     'size', 131072,
     'revoked', coalesce(pg_catalog.jsonb_agg(r.status_list_index order by r.status_list_index), '[]'::jsonb))
-  from public.credentials r join public.certificates c on c.id = r.certificate_id
-  where c.revoked_at is not null
+  from public.credentials r left join public.certificates c on c.id = r.certificate_id
+  where r.certificate_id is null or c.revoked_at is not null
 $$;
-comment on function public.credential_status_list() is 'The revocation status list: {"size": 131072, "revoked": [status_list_index of each credential whose certificate is revoked]}.';
+comment on function public.credential_status_list() is 'The revocation status list: {"size": 131072, "revoked": [status_list_index of each credential whose certificate is revoked or deleted]}.';
 revoke all on function public.credential_status_list() from public, anon, authenticated;
 grant execute on function public.credential_status_list() to service_role;
 
@@ -196,3 +200,31 @@ $$;
 comment on function public.my_credentials() is 'The caller''s signed Open Badges credentials: [{certificate_id, jwt}] (RLS: her own).';
 revoke all on function public.my_credentials() from public, anon, authenticated;
 grant execute on function public.my_credentials() to authenticated, service_role;
+
+-- Queue a credential job for every certificate without a signed credential: the certificates
+-- issued before credentials existed, or while no signing key was configured (their jobs finished
+-- without issuing). Run once after configuring CREDENTIAL_SIGNING_KEY:
+--   select public.queue_missing_credentials();
+-- Safe to run again: the credential task is idempotent (one credential per certificate).
+create or replace function public.queue_missing_credentials()
+returns integer
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  with queued as (
+    select queue.send('credential', pg_catalog.jsonb_build_object('certificate_id', c.id)) as msg_id
+    from public.certificates c
+    where not exists (select 1 from public.credentials r where r.certificate_id = c.id and r.jwt is not null)
+      and not exists (select 1 from queue.jobs j
+                      where j.queue_name = 'credential' and j.message ->> 'certificate_id' = c.id::text)
+  )
+  select count(*)::integer from queued
+$$;
+comment on function public.queue_missing_credentials() is 'Queues a credential job for each certificate without a signed credential (none already queued); returns how many. Run after configuring the signing key.';
+revoke all on function public.queue_missing_credentials() from public, anon, authenticated;
+grant execute on function public.queue_missing_credentials() to service_role;
+
+-- the certificates issued before this migration get their credentials too (rows, not schema)
+select public.queue_missing_credentials();

@@ -532,3 +532,46 @@ def test_a_gzip_bomb_status_list_is_refused():
         decode_bitstring("H4sI")
     with pytest.raises(ValueError, match="fewer"):
         decode_bitstring("u" + base64.urlsafe_b64encode(gzip.compress(bytes(10))).decode().rstrip("="))
+
+
+def test_certificates_issued_before_credentials_or_without_a_key_get_theirs_later(fresh_db, tmp_path):
+    """The migration queues the credentials of the certificates issued before it, and
+    queue_missing_credentials() those finished while no signing key was configured."""
+    import shutil
+
+    from glue import migrate
+
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for path in sorted(migrate.MIGRATIONS_DIR.glob("*.sql")):
+        if path.name < "20261203500001":
+            shutil.copy(path, before / path.name)
+    url = fresh_db()
+    migrate.migrate(url, before)
+    migrate.seed(url)
+    with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+
+        def sql(query, *params):
+            cur = conn.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+        old = _graduate(sql)
+        migrate.migrate(url)
+        queued = sql("select message ->> 'certificate_id' as id from queue.jobs where queue_name = 'credential'")
+        assert queued == [{"id": old["certificate_id"]}]
+
+        keyless = create_app(TestConfig(DATABASE_URL=url))
+        _drain(keyless)
+        keyless.extensions["db"].close()
+        assert _jwt(sql, old["certificate_id"]) is None
+        assert sql("select public.queue_missing_credentials() as n") == [{"n": 1}]
+        assert sql("select public.queue_missing_credentials() as n") == [{"n": 0}]  # already queued
+        issuing = create_app(TestConfig(DATABASE_URL=url, CREDENTIAL_SIGNING_KEY=KEY))
+        _drain(issuing)
+        token = _jwt(sql, old["certificate_id"])
+        web = issuing.test_client()
+        status = web.get("/credentials/status/1").get_data(as_text=True)
+        jwks = app_issuer(issuing).jwks()
+        assert verify_credential(token, jwks, lambda url: status).ok
+        issuing.extensions["db"].close()
+        assert sql("select public.queue_missing_credentials() as n") == [{"n": 0}]

@@ -75,3 +75,22 @@ def test_the_pdf_names_the_waived_steps_in_words():
     data["steps"][0]["completed_at"] = "2026-02-01"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(render_certificate_pdf(data))).pages)
     assert "Waived steps" not in text
+
+
+def test_the_student_is_told_why_a_completed_program_has_no_certificate(client, sql):
+    from tests.py.test_student_progress import token
+
+    s = new_student(sql, "cna")
+    for step in s["steps"]:
+        sql("select public.admin_skip_step(%s, 'credit from elsewhere')", step)
+    html = client.get("/student/progress", headers={"Authorization": f"Bearer {token(s['user_id'])}"}).get_data(
+        as_text=True
+    )
+    assert "No certificate is issued for this program because some of its steps were waived." in html
+
+    done = new_student(sql, "cpr-first-aid")
+    sql("select public.mark_step_complete(%s, 'HSI-OK')", done["steps"][0])
+    html = client.get("/student/progress", headers={"Authorization": f"Bearer {token(done['user_id'])}"}).get_data(
+        as_text=True
+    )
+    assert "No certificate is issued" not in html and "Your certificate is being prepared" in html

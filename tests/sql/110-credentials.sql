@@ -3,7 +3,7 @@
 -- the credential job queued by every new certificate, RLS (a student reads her own); and issue
 -- 13's waived-steps policy (programs.waived_steps_certificate).
 begin;
-select plan(20);
+select plan(21);
 
 delete from public.enrollments;
 select tests.create_supabase_user('cr_ann');
@@ -62,6 +62,13 @@ select tests.authenticate_as('cr_ann');
 select is((select pg_catalog.array_agg(jwt) from public.credentials), array['aa.bb.cc'], 'a student should read only her own credential');
 select is(public.my_credentials() -> 0 ->> 'jwt', 'aa.bb.cc', 'my_credentials should list hers');
 select tests.clear_authentication();
+
+-- deleting a certificate never un-revokes its credential: the row stays, its bit set
+update public.certificates set revoked_at = null where id = (select id from t where name = 'ann_cert');
+delete from public.certificates where id = (select id from t where name = 'bob_cert');
+select is(public.credential_status_list() -> 'revoked',
+          pg_catalog.jsonb_build_array((select status_list_index from public.credentials where certificate_id is null)),
+  'a deleted certificate''s credential should stay revoked (and the reinstated one should not be)');
 
 -- waived steps: every step waived, no certificate
 insert into t values ('all_waived', tests.enroll('cr_bob', 'cna'));
