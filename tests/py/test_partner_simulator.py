@@ -1,4 +1,4 @@
-"""devtools/partner_simulator.py, run for real: a subprocess on a free loopback port, talked to over HTTP,
+"""devtools/partner_simulator (the package), run for real: a subprocess on a free loopback port, talked to over HTTP,
 sending its webhooks to a small receiving server in this process that verifies every signature."""
 
 from __future__ import annotations
