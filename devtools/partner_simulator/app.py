@@ -268,5 +268,3 @@ class Handler(BaseHTTPRequestHandler):
             f"<p>Certificate <code>{e(certificate_id)}</code></p>"
         )
         self.send_body(200, page(f"{name} certificate", body), HTML)
-
-

@@ -421,5 +421,3 @@ class Simulator:
                     self.log(f"auto-complete {enrollment.external_enrollment_id}: {exc.message}")
                 except Exception:  # never let the demo thread die
                     self.log(f"auto-complete {enrollment.external_enrollment_id} failed:\n{traceback.format_exc()}")
-
-
