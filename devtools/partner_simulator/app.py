@@ -24,53 +24,73 @@ HTML = "text/html; charset=utf-8"
 # --- HTML ---------------------------------------------------------------------------------------
 
 PAGE_STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse}"
-    "td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}.msg{background:#eef;padding:.5rem}"
+    "body{font-family:system-ui,sans-serif;margin:1rem;color:#222}p{overflow-wrap:anywhere}"
+    "table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}"
+    ".msg{background:#eef;padding:.5rem}.warn{background:#fdf3e7;padding:.5rem}"
     "code{background:#f4f4f4;padding:0 .2rem}"
+    # a phone: each enrollment a card of labelled lines
+    "@media (max-width:700px){table,tbody,tr,td{display:block}tr.head{display:none}"
+    "tr{border:1px solid #ccc;border-radius:6px;margin:0 0 .6rem;padding:.3rem .5rem}"
+    "td{border:0;padding:.1rem 0;overflow-wrap:anywhere}"
+    "td[data-label]::before{content:attr(data-label) ': ';font-weight:600}}"
 )
 
 
 def page(title: str, body: str) -> bytes:
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{PAGE_STYLE}</style></head><body>{body}</body></html>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>{PAGE_STYLE}</style></head><body>{body}</body></html>"
     ).encode()
 
 
 def dashboard(sim: Simulator, message: str | None) -> bytes:
-    enrollments, settings = sim.snapshot()
+    """Every enrollment at the partners: our database's linked steps (--database-url) and this
+    simulator's own (kept across restarts with --state-file), each completable until completed."""
+    rows, problem = sim.listing()
+    settings = sim.get_settings()
     e = html.escape
-    rows = []
-    for item in reversed(enrollments):
-        if item.completed:
-            action = "completed"
-        else:
+    cells = []
+    for row in rows:
+        if row["can_complete"]:
             action = (
                 "<form method='post' action='/_complete_form'>"
-                f"<input type='hidden' name='partner' value='{e(item.partner)}'>"
-                f"<input type='hidden' name='external_enrollment_id' value='{e(item.external_enrollment_id)}'>"
+                f"<input type='hidden' name='partner' value='{e(row['partner'])}'>"
+                f"<input type='hidden' name='external_enrollment_id' value='{e(row['external_enrollment_id'])}'>"
                 "<button type='submit'>Complete course</button></form>"
             )
-        rows.append(
-            f"<tr><td>{e(PARTNERS[item.partner])}</td>"
-            f"<td><a href='{e(item.launch_url)}'>{e(item.external_enrollment_id)}</a></td>"
-            f"<td>{e(item.student_email)}</td><td>{e(item.reference)}</td><td>{e(item.created_at)}</td>"
-            f"<td>{action}</td><td>{e(item.last_result)}</td></tr>"
+        else:
+            action = ""
+        ext = e(row["external_enrollment_id"])
+        link = f"<a href='{e(row['launch_url'])}'>{ext}</a>" if row.get("launch_url") else ext
+        cells.append(
+            f"<tr><td data-label='Partner'>{e(PARTNERS.get(row['partner'], row['partner']))}</td>"
+            f"<td data-label='Enrollment id'>{link}</td>"
+            f"<td data-label='Student'>{e(row['student_email'])}</td>"
+            f"<td data-label='Program'>{e(row['program_name'])}</td><td data-label='Status'>{e(row['status'])}</td>"
+            f"<td>{action}</td><td data-label='Last webhook'>{e(row['last_result'])}</td></tr>"
         )
     table = (
-        "<table><tr><th>Partner</th><th>External id</th><th>Student</th><th>Reference</th><th>Created</th>"
-        "<th>Status</th><th>Last webhook</th></tr>" + "".join(rows) + "</table>"
-        if rows
+        "<table><tr class='head'><th>Partner</th><th>Enrollment id</th><th>Student</th><th>Program</th>"
+        "<th>Status</th><th>Action</th><th>Last webhook</th></tr>" + "".join(cells) + "</table>"
+        if cells
         else "<p>No enrollments yet.</p>"
     )
+    source = (
+        "from our database and from this simulator"
+        if sim.database is not None
+        else "created by this simulator (start it with --database-url to list the database's too)"
+    )
     faults = ", ".join(f"{e(k)} = <code>{e(json.dumps(v))}</code>" for k, v in settings.items())
-    notice = f"<p class='msg'>{e(message)}</p>" if message else ""
+    notice = f"<p class='msg' role='status'>{e(message)}</p>" if message else ""
+    warning = f"<p class='warn' role='alert'>The database could not be read: {e(problem)}</p>" if problem else ""
     return page(
         "Partner simulator",
-        f"<h1>Partner simulator</h1>{notice}"
+        f"<h1>Partner simulator</h1>{notice}{warning}"
         f"<p>Webhooks go to <code>{e(sim.app_url)}</code>. Fault settings: {faults} "
         "(change them with <code>POST /_control</code>).</p>"
-        f"<h2>Enrollments ({len(enrollments)})</h2>{table}",
+        f"<h2>Enrollments ({len(rows)})</h2><p>Enrollments at the partners, {source}.</p>{table}",
     )
 
 

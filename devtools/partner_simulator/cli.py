@@ -8,11 +8,13 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from standardwebhooks.webhooks import Webhook
 
 from . import __doc__ as PACKAGE_DOC
 from .app import SimulatorServer
+from .database import Database
 from .state import PARTNERS, SECRET_PREFIX, Settings, Simulator, api_keys_from_env, signing_secrets_from_env
 
 # --- command line -------------------------------------------------------------------------------
@@ -84,6 +86,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=200,
         help="first retry delay, doubled each time (default: %(default)s)",
     )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        metavar="PATH",
+        help="keep the enrollments in this JSON file, so a restart forgets none (default: in memory only)",
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="our app's database: list and complete the steps linked at the partners there too (default: none)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request to stderr")
     return parser.parse_args(argv)
 
@@ -117,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         webhook_backoff=args.webhook_backoff_ms / 1000,
         auto_complete_seconds=args.auto_complete_seconds,
         log=lambda message: sys.stderr.write(f"[partner-sim] {message}\n"),
+        state_file=args.state_file,
+        database=Database(args.database_url) if args.database_url else None,
     )
     missing = [slug for slug in PARTNERS if slug not in signing]
     if missing:

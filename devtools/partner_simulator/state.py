@@ -15,11 +15,14 @@ import traceback
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import requests
 from standardwebhooks.webhooks import Webhook
+
+from .database import Database, DatabaseError
 
 PARTNERS: dict[str, str] = {
     "hsi": "HSI",
@@ -98,6 +101,7 @@ class Enrollment:
     percent: float | None = None
     certificate_id: str | None = None
     last_result: str = ""
+    source: str = "simulator"  # or "database": a step linked in our database, adopted to complete it
 
     @property
     def student_email(self) -> str:
@@ -114,7 +118,32 @@ class Enrollment:
             "completed": self.completed,
             "created_at": self.created_at,
             "launch_url": self.launch_url,
+            "source": self.source,
         }
+
+    # the state file: everything but the monotonic clock
+    KEPT = (
+        "partner",
+        "external_enrollment_id",
+        "reference",
+        "idempotency_key",
+        "student",
+        "program",
+        "launch_url",
+        "created_at",
+        "completed",
+        "percent",
+        "certificate_id",
+        "last_result",
+        "source",
+    )
+
+    def to_state(self) -> dict[str, Any]:
+        return {**{k: getattr(self, k) for k in self.KEPT}, "response": self.response.decode()}
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> Enrollment:
+        return cls(**{k: data[k] for k in cls.KEPT if k in data}, response=data.get("response", "").encode())
 
 
 class Simulator:
@@ -132,6 +161,8 @@ class Simulator:
         webhook_backoff: float = 0.2,
         auto_complete_seconds: float | None = None,
         log: Any = None,
+        state_file: Path | None = None,
+        database: Database | None = None,
     ) -> None:
         self.app_url = app_url.rstrip("/")
         self.base_url = base_url.rstrip("/")
@@ -142,9 +173,12 @@ class Simulator:
         self.webhook_backoff = webhook_backoff
         self.auto_complete_seconds = auto_complete_seconds
         self.log = log or (lambda message: None)
+        self.state_file = state_file
+        self.database = database
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self._reset_locked()
+        self._load()
         self._auto_thread: threading.Thread | None = None
         if auto_complete_seconds:
             self._auto_thread = threading.Thread(target=self._auto_complete_loop, name="auto-complete", daemon=True)
@@ -160,9 +194,42 @@ class Simulator:
         self.by_external_id: dict[tuple[str, str], Enrollment] = {}
         self.auto_queue: list[Enrollment] = []  # creation order = due order (the delay is constant)
 
+    def _register_locked(self, enrollment: Enrollment) -> None:
+        self.enrollments.append(enrollment)
+        if enrollment.idempotency_key:
+            self.by_key[(enrollment.partner, enrollment.idempotency_key)] = enrollment
+        self.by_external_id[(enrollment.partner, enrollment.external_enrollment_id)] = enrollment
+
+    def _load(self) -> None:
+        """The enrollments of earlier runs (--state-file); unfinished ones are auto-completed again."""
+        if self.state_file is None or not self.state_file.exists():
+            return
+        try:
+            saved = json.loads(self.state_file.read_text())
+            loaded = [Enrollment.from_state(item) for item in saved.get("enrollments", [])]
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise SystemExit(f"partner simulator: {self.state_file} is not a state file it wrote ({exc})") from None
+        with self.lock:
+            for enrollment in loaded:
+                if enrollment.partner in PARTNERS:
+                    self._register_locked(enrollment)
+                    if self.auto_complete_seconds and not enrollment.completed:
+                        self.auto_queue.append(enrollment)
+        self.log(f"{len(loaded)} enrollment(s) from {self.state_file}")
+
+    def _save_locked(self) -> None:
+        """Write the enrollments to the state file (atomically: a crash leaves the old one)."""
+        if self.state_file is None:
+            return
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.state_file.with_name(self.state_file.name + ".tmp")
+        temporary.write_text(json.dumps({"enrollments": [e.to_state() for e in self.enrollments]}, indent=1))
+        os.replace(temporary, self.state_file)
+
     def reset(self) -> None:
         with self.lock:
             self._reset_locked()
+            self._save_locked()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -267,9 +334,8 @@ class Simulator:
                 launch_url=launch_url,
                 response=json.dumps(body).encode(),
             )
-            self.enrollments.append(enrollment)
-            self.by_key[(slug, key)] = enrollment
-            self.by_external_id[(slug, external_id)] = enrollment
+            self._register_locked(enrollment)
+            self._save_locked()
             self.created += 1
             if self.auto_complete_seconds:
                 self.auto_queue.append(enrollment)
@@ -287,7 +353,7 @@ class Simulator:
         if external_id is not None:
             if partner is None:
                 raise RequestError(422, "partner is required with external_enrollment_id")
-            found = self.find(partner, str(external_id))
+            found = self.find(partner, str(external_id)) or self.adopt(partner, str(external_id), None)
             if found is None:
                 raise RequestError(404, f"no enrollment {external_id!r} at {partner}")
             return found
@@ -296,10 +362,92 @@ class Simulator:
         with self.lock:
             matches = [e for e in self.enrollments if e.reference == str(reference) and partner in (None, e.partner)]
         if not matches:
+            adopted = self.adopt(partner, None, str(reference))
+            if adopted is not None:
+                return adopted
             raise RequestError(404, f"no enrollment with reference {reference!r}")
         if len({e.partner for e in matches}) > 1:
             raise RequestError(409, "several partners have this reference; give partner as well")
         return matches[-1]
+
+    def adopt(self, partner: str | None, external_id: str | None, reference: str | None) -> Enrollment | None:
+        """A step our database has linked at a partner, that this simulator did not create (demo
+        data, linked by hand, an earlier run without a state file): taken into the state so it can
+        be completed like the others. None without --database-url or when the database has none."""
+        if self.database is None:
+            return None
+        try:
+            row = self.database.find(partner, external_id, reference)
+        except DatabaseError as exc:
+            raise RequestError(503, f"the database could not be read: {exc}") from None
+        if row is None or row["partner"] not in PARTNERS:
+            return None
+        with self.lock:
+            known = self.by_external_id.get((row["partner"], row["external_enrollment_id"]))
+            if known is not None:
+                return known
+            enrollment = Enrollment(
+                partner=row["partner"],
+                external_enrollment_id=row["external_enrollment_id"],
+                reference=row["reference"],
+                idempotency_key="",
+                student={"email": row["student_email"], "name": row["student_name"]},
+                program={"name": row["program_name"]},
+                launch_url=row["launch_url"] or "",
+                response=b"",
+                completed=row["status"] == "completed",
+                source="database",
+            )
+            self._register_locked(enrollment)
+            self._save_locked()
+            return enrollment
+
+    def listing(self) -> tuple[list[dict[str, Any]], str | None]:
+        """Every enrollment to show: the database's partner steps (with --database-url), each with
+        what this simulator knows of it, then the simulator's own enrollments the database does
+        not have. The second value says why the database could not be read, if it could not."""
+        rows: list[dict[str, Any]] = []
+        problem = None
+        seen: set[tuple[str, str]] = set()
+        if self.database is not None:
+            try:
+                steps = self.database.steps()
+            except DatabaseError as exc:
+                steps, problem = [], str(exc)
+            with self.lock:
+                for step in steps:
+                    key = (step["partner"], step["external_enrollment_id"])
+                    seen.add(key)
+                    mine = self.by_external_id.get(key)
+                    rows.append(
+                        {
+                            **step,
+                            "status": step["status"].replace("_", " "),
+                            "can_complete": step["status"] != "completed" and step["partner"] in PARTNERS,
+                            "last_result": mine.last_result if mine else "",
+                        }
+                    )
+        with self.lock:
+            for e in reversed(self.enrollments):
+                if (e.partner, e.external_enrollment_id) in seen:
+                    continue
+                status = "completed" if e.completed else "enrolled"
+                if self.database is not None and problem is None:
+                    status += " (not in the database)"
+                rows.append(
+                    {
+                        "partner": e.partner,
+                        "external_enrollment_id": e.external_enrollment_id,
+                        "reference": e.reference,
+                        "status": status,
+                        "launch_url": e.launch_url,
+                        "student_email": e.student_email,
+                        "program_name": str(e.program.get("name") or e.program.get("slug") or ""),
+                        "can_complete": not e.completed,
+                        "last_result": e.last_result,
+                    }
+                )
+        return rows, problem
 
     def deliver(self, slug: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         """POST one signed event to the app. Retries connection errors and 5xx with the same
@@ -390,6 +538,7 @@ class Simulator:
         summary = "; ".join(f"{d['type']} → {d['status_code'] or 'unreachable'}" for d in deliveries)
         with self.lock:
             enrollment.last_result = summary
+            self._save_locked()
         self.log(f"complete {slug} {ext}: {summary}")
         return status, {"deliveries": deliveries}
 
@@ -402,6 +551,7 @@ class Simulator:
             if delivery["status_code"] is not None and 200 <= delivery["status_code"] < 300:
                 enrollment.percent = percent
             enrollment.last_result = f"progress.updated → {delivery['status_code'] or 'unreachable'}"
+            self._save_locked()
         return (502 if self._failed(delivery) else 200), {"deliveries": [delivery]}
 
     def _auto_complete_loop(self) -> None:
