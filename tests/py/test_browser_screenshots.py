@@ -43,6 +43,7 @@ def test_every_page_fits_and_is_photographed(sql, live_app, open_page, width):
         assert response.status == spec.status, f"{spec.name}: {path} answered {response.status}"
         page.wait_for_load_state("load")
         scroll = page.evaluate(SCROLL_WIDTH)
+        print(f"{spec.name:32} {width:5} px wide screen: page {scroll} px wide")  # shown with -s
         if scroll > width:
             problems.append(f"{spec.name} at {width}px: the page is {scroll}px wide")
         wide = page.evaluate(PAST_THE_EDGE)
