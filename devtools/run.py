@@ -170,6 +170,11 @@ def main() -> int:
                         str(sim_port),
                         "--app-url",
                         f"http://127.0.0.1:{port}",
+                        # its enrollments survive a restart; it lists and completes the database's too
+                        "--state-file",
+                        str(RUN_DIR / "partner-simulator.json"),
+                        "--database-url",
+                        url,
                         "--quiet",
                     ]
                 )

@@ -83,13 +83,23 @@ def progress_json():
 @bp.get("/progress/enrollments")
 @login_required
 def progress_enrollments():
-    """The page's enrollments alone (HTML, no page around them): what the live refresh swaps in
-    when the version changes; the version it shows is in the X-Progress-Version header."""
+    """The page's main part alone (student_progress.html with fragment=True: no head, styles or
+    scripts): the live refresh takes its enrollments when the version changes; the version is also
+    in the X-Progress-Version header."""
     try:
         enrollments = user_rpc().call("student_progress")
     except DatabaseUnavailable:
         return UNAVAILABLE, 503, {"Retry-After": "5", "Content-Type": "text/plain; charset=utf-8"}
-    response = make_response(render_template("_student_enrollments.html", enrollments=enrollments))
+    response = make_response(
+        render_template(
+            "student_progress.html",
+            fragment=True,
+            enrollments=enrollments,
+            version=version(enrollments),
+            checked_at=datetime.now(UTC),
+            refresh_seconds=current_app.config.get("STUDENT_REFRESH_SECONDS", 15),
+        )
+    )
     response.headers["X-Progress-Version"] = version(enrollments)
     response.headers["Cache-Control"] = "private, no-store"
     return response

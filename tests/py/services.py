@@ -37,7 +37,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "c
 
 
 class Simulator:
-    """The partner simulator (devtools/partner_simulator.py) as a subprocess."""
+    """The partner simulator (devtools/partner_simulator/) as a subprocess."""
 
     def __init__(self, app_url: str, env: dict[str, str], port: int | None = None):
         self.port = port or free_port()

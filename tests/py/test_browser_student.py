@@ -167,6 +167,8 @@ def test_the_page_updates_by_itself_when_a_step_completes(sql, live_app, open_pa
     steps = page.locator("ol.steps > li")
     expect(steps.nth(1)).to_have_attribute("data-state", "linked")
     expect(page.locator("#last-updated")).to_contain_text("Last updated")
+    page.wait_for_timeout(2_500)  # a few checks with nothing new: nothing announced
+    expect(page.get_by_role("status")).to_have_text("")
     page.evaluate("window.__still_the_same_page = true")
     first_check = page.locator("#last-updated time").get_attribute("datetime")
 
@@ -176,6 +178,8 @@ def test_the_page_updates_by_itself_when_a_step_completes(sql, live_app, open_pa
     expect(steps.nth(2)).to_have_attribute("aria-current", "step")
     expect(page.get_by_role("progressbar", name="2 / 3 partners complete")).to_have_attribute("aria-valuenow", "2")
     expect(page.locator("#last-updated")).to_contain_text("your progress changed")
+    # screen readers hear the change, not every check
+    expect(page.get_by_role("status")).to_have_text("Your progress changed.")
     assert page.locator("#last-updated time").get_attribute("datetime") != first_check
     assert page.evaluate("window.__still_the_same_page === true"), "the page was reloaded"
     assert page.errors == []

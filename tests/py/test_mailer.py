@@ -567,3 +567,20 @@ def test_password_never_shown():
     with pytest.raises(ValueError) as info:
         parse_smtp_url("smtp://user:Hunter2-Secret@mail.example.org:notaport")
     assert "Hunter2-Secret" not in str(info.value)
+
+
+def test_stuck_nudge_for_a_student_not_yet_enrolled_does_not_blame_her():
+    """A JRI step waiting for our team to enroll her by hand (no partner id yet) was nudged with
+    "your training started 12 days ago and isn't finished yet… check your spam folder for the link".
+    The wait is ours: the email says so and asks nothing of her."""
+    context = dict(CONTEXTS["stuck_nudge"], launch_url=None, external_enrollment_id=None, days=12)
+    subject, text, html = render_email("stuck_nudge", context)
+    assert subject == "Your JRI enrollment is taking longer than expected"
+    for body in (text, html):
+        flat = " ".join(body.split())
+        assert "we still have to enroll you at JRI (it has been" in flat
+        assert "That part is ours, not yours" in flat
+        assert "isn't finished yet" not in flat and "spam folder" not in flat and "None" not in flat
+    enrolled = dict(CONTEXTS["stuck_nudge"], external_enrollment_id="JRI-77")
+    subject, text, _ = render_email("stuck_nudge", enrolled)
+    assert subject == "A reminder about your JRI training" and "isn't finished yet" in text

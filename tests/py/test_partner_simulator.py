@@ -1,4 +1,4 @@
-"""devtools/partner_simulator.py, run for real: a subprocess on a free loopback port, talked to over HTTP,
+"""devtools/partner_simulator (the package), run for real: a subprocess on a free loopback port, talked to over HTTP,
 sending its webhooks to a small receiving server in this process that verifies every signature."""
 
 from __future__ import annotations
@@ -490,3 +490,67 @@ def test_sigterm_stops_it_cleanly(tmp_path: Path) -> None:
         sim.proc.send_signal(signal.SIGTERM)
         assert sim.proc.wait(timeout=10) == 0
         assert "stopped" in sim.log.read_text()
+
+
+# --- issue 13: what the database says, and a memory across restarts ---------------------------
+
+
+def test_enrollments_survive_a_restart_with_a_state_file(tmp_path: Path, receiver_server: Receiver, receiver: Receiver):
+    state = tmp_path / "state" / "simulator.json"
+    with run_simulator(tmp_path, receiver_server.url, "--state-file", str(state), env=SHARED_ENV) as sim:
+        first = sim.enroll("hsi", key="kept-key")
+        assert first.status_code == 201
+        ext = first.json()["external_enrollment_id"]
+    assert json.loads(state.read_text())["enrollments"][0]["external_enrollment_id"] == ext
+
+    with run_simulator(tmp_path, receiver_server.url, "--state-file", str(state), env=SHARED_ENV) as sim:
+        assert [e["external_enrollment_id"] for e in sim.stats()["enrollments"]] == [ext]
+        again = sim.enroll("hsi", key="kept-key")
+        assert again.status_code == 200 and again.content == first.content, "the same key still gives the same answer"
+        assert ext in sim.get("/").text
+        done = sim.post("/_complete", {"partner": "hsi", "external_enrollment_id": ext})
+        assert done.status_code == 200, done.text
+    with run_simulator(tmp_path, receiver_server.url, "--state-file", str(state), env=SHARED_ENV) as sim:
+        assert sim.stats()["enrollments"][0]["completed"] is True
+
+
+def test_the_page_lists_what_the_database_says_and_completes_it(
+    tmp_path: Path, receiver_server: Receiver, receiver: Receiver, db_url: str
+):
+    """The demo's steps were linked without the simulator (CP-DEMO-BEN, HSI-DEMO-CARA, ...): its page
+    listed none of them and could not complete them."""
+    with run_simulator(tmp_path, receiver_server.url, "--database-url", db_url, env=SHARED_ENV) as sim:
+        page = sim.get("/")
+        assert page.status_code == 200
+        html = page.text
+        assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in html
+        assert "from our database and from this simulator" in html
+        for ext, email in (("CP-DEMO-BEN", "ben.midway@example.org"), ("HSI-DEMO-CARA", "cara.stuck@example.org")):
+            row = re.search(rf"<tr><td[^>]*>[^<]*</td><td[^>]*>{ext}</td>.*?</tr>", html)
+            assert row, ext
+            assert email in row.group(0) and "in progress" in row.group(0) and "Complete course" in row.group(0)
+        eve = re.search(r"<tr><td[^>]*>[^<]*</td><td[^>]*>MIL-DEMO-EVE</td>.*?</tr>", html).group(0)
+        assert "completed" in eve and "Complete course" not in eve
+
+        done = sim.post("/_complete", {"partner": "certiport", "external_enrollment_id": "CP-DEMO-BEN", "score": 91})
+        assert done.status_code == 200, done.text
+        completed = receiver.of_type("course.completed")
+        assert [e["body"]["data"]["external_enrollment_id"] for e in completed] == ["CP-DEMO-BEN"]
+        assert completed[0]["body"]["data"]["score"] == 91
+        row = re.search(r"<tr><td[^>]*>[^<]*</td><td[^>]*>CP-DEMO-BEN</td>.*?</tr>", sim.get("/").text).group(0)
+        assert "course.completed → 200" in row
+
+        assert (
+            sim.post("/_complete", {"partner": "certiport", "external_enrollment_id": "CP-NOWHERE"}).status_code == 404
+        )
+
+
+def test_an_unreachable_database_is_said_on_the_page(tmp_path: Path, receiver_server: Receiver):
+    dead = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
+    with run_simulator(tmp_path, receiver_server.url, "--database-url", dead, env=SHARED_ENV) as sim:
+        assert sim.enroll("hsi").status_code == 201
+        page = sim.get("/")
+        assert page.status_code == 200
+        assert "The database could not be read" in page.text and "HSI-" in page.text
+        missing = sim.post("/_complete", {"partner": "hsi", "external_enrollment_id": "HSI-NOWHERE"})
+        assert missing.status_code == 503 and "database could not be read" in missing.json()["error"]

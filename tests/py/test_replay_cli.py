@@ -37,9 +37,11 @@ def test_replay_unmatched_applies_waiting_events(app, post, sql):
 def test_replay_by_id_and_an_unknown_id(app, post, sql):
     still_waiting = _waiting_event(post, sql, "HSI-NOBODY")
     result = app.test_cli_runner().invoke(args=["replay-events", str(still_waiting), "999999"])
-    assert result.exit_code == 0, result.output
+    # an id that does not exist is a failure (exit 1), after the others were replayed
+    assert result.exit_code == 1, result.output
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"error PS012": 1, "unmatched": 1}
     assert "event 999999" in result.output
+    assert "1 event(s) could not be replayed" in result.output
     assert sql("select attempts from public.partner_events where id = %s", still_waiting) == [{"attempts": 2}]
 
 

@@ -696,3 +696,15 @@ def test_the_json_twin_needs_a_sign_in_and_reports_an_outage():
         assert r.status_code == 503 and r.get_json()["status"] == "error" and r.headers["Retry-After"]
     finally:
         app.extensions["db"].close()
+
+
+def test_a_cancelled_enrollment_asks_nothing_of_her(sql, page):
+    s = new_student(sql, "cna")
+    sql("update public.enrollments set status = 'cancelled' where id = %s", s["enrollment_id"])
+    _, _, doc = page(s["user_id"])
+    card = enrollments(doc)["Certified Nursing Assistant (CNA)"]
+    hsi = steps(card)[0]
+    assert hsi.attrs["data-state"] == "cancelled" and hsi.find("p", cls="state").text() == "Stopped"
+    assert "This enrollment was cancelled, so nothing more happens at HSI" in hsi.text()
+    assert not card.find_all("p", cls="who") and not card.find_all("p", cls="timing")
+    assert not card.find_all("p", cls="estimate")

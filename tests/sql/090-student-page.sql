@@ -3,7 +3,7 @@
 -- partner sent (score, certificate), and each step's history from the audit trail — her own only,
 -- without the recorded reasons.
 begin;
-select plan(18);
+select plan(19);
 
 select tests.create_supabase_user('sp_amy');
 select tests.create_supabase_user('sp_bob');
@@ -112,6 +112,15 @@ select tests.clear_authentication();
 update public.enrollment_steps set progress_percent = 50 where id = tests.step_id((select id from t where name = 'amy'), 2);
 select tests.authenticate_as('sp_amy');
 select isnt(public.student_progress() -> 0 ->> 'version', (select before from v), 'new progress, new version');
+select tests.clear_authentication();
+
+-- a cancelled enrollment: its unfinished steps are stopped, nobody acts, nothing is due
+update public.enrollments set status = 'cancelled' where id = (select id from t where name = 'bob');
+select tests.authenticate_as('sp_bob');
+select results_eq(
+  $$ select s ->> 'state', s ->> 'who_acts', s ->> 'due_at' from jsonb_array_elements(public.student_progress() -> 0 -> 'steps') s $$,
+  $$ values ('cancelled'::text, null::text, null::text), ('cancelled', null, null) $$,
+  'the steps of a cancelled enrollment are stopped: no "your move", no due date');
 select tests.clear_authentication();
 
 select * from finish();

@@ -4,7 +4,8 @@
 -- then the rest; newest first.
 -- Each step carries:
 --   state      what the student is told (private.step_display_state; a step still being set up
---              through the partner's API after an hour is `setup_slow`);
+--              through the partner's API after an hour is `setup_slow`; an unfinished step of a
+--              cancelled enrollment is `cancelled`: nobody acts on it any more);
 --   who_acts   who acts next (private.step_who_acts): student, staff, system or null;
 --   expected_days  the program's expected duration for this step (program_partner_lms), else the
 --              partner's default (partner_lms_providers.expected_days);
@@ -119,7 +120,9 @@ as $$
                                pr.provider_name, pr.slug, pr.adapter,
                                coalesce(ppl.expected_days, pr.expected_days) as days,
                                s.status in ('pending', 'in_progress', 'failed') as open,
-                               case when private.step_display_state(s.status, pr.adapter, s.external_enrollment_id,
+                               case when e.status = 'cancelled' and s.status in ('pending', 'in_progress', 'failed')
+                                    then 'cancelled'
+                                    when private.step_display_state(s.status, pr.adapter, s.external_enrollment_id,
                                                                     s.launch_url) = 'setup'
                                          and s.started_at < pg_catalog.now() - interval '1 hour'
                                     then 'setup_slow'
