@@ -33,11 +33,13 @@ def test_the_list_of_commands():
     assert [p.name for p in SCRIPTS] == [
         "bench",
         "bootstrap",
+        "chaos",
         "generate-data",
         "new-migration",
         "partner-simulator",
         "replay-events",
         "serve",
+        "verify-credential",
     ]
 
 
