@@ -67,6 +67,13 @@ drop function if exists public.session_is_active();
 -- 20261202900000_retention (private.purge_expired_data, private.monitor_table_sizes and the
 -- settings columns go with the private schema below)
 drop function if exists public.monitor_table_sizes();
+-- 20261203300000_admin_lists (the private bodies go with the private schema below)
+drop function if exists public.admin_list(text, text, text, text, text, text, integer, integer);
+drop function if exists public.admin_overview(text, text, integer);
+drop function if exists public.admin_step_preview(uuid, text);
+-- 20261203300100_admin_events
+drop function if exists public.admin_event(bigint);
+drop function if exists public.admin_replay_events(bigint[], text);
 
 -- The profile trigger on auth.users goes with its function (drop trigger would need ownership of
 -- auth.users, which is GoTrue's on Supabase); auth.users and its rows stay.
@@ -96,5 +103,6 @@ delete from supabase_migrations.schema_migrations where version in (
   '20261122000500', '20261122000600', '20261122000700',
   '20261122034309', '20261202100000',
   '20261202200000', '20261202400000', '20261202500000', '20261202600000', '20261202600001',
-  '20261202600002', '20261202700000', '20261202800000', '20261202900000'
+  '20261202600002', '20261202700000', '20261202800000', '20261202900000',
+  '20261203300000', '20261203300100'
 );
