@@ -74,6 +74,12 @@ drop function if exists public.admin_step_preview(uuid, text);
 -- 20261203300100_admin_events
 drop function if exists public.admin_event(bigint);
 drop function if exists public.admin_replay_events(bigint[], text);
+-- 20261203300200_admin_student
+drop function if exists public.admin_student(uuid);
+drop function if exists public.admin_cancel_enrollment(uuid, text);
+drop function if exists public.admin_revoke_certificate(uuid, text);
+drop function if exists public.admin_reissue_certificate(uuid, text);
+drop function if exists public.admin_enrollment_preview(uuid, text);
 
 -- The profile trigger on auth.users goes with its function (drop trigger would need ownership of
 -- auth.users, which is GoTrue's on Supabase); auth.users and its rows stay.
@@ -104,5 +110,5 @@ delete from supabase_migrations.schema_migrations where version in (
   '20261122034309', '20261202100000',
   '20261202200000', '20261202400000', '20261202500000', '20261202600000', '20261202600001',
   '20261202600002', '20261202700000', '20261202800000', '20261202900000',
-  '20261203300000', '20261203300100'
+  '20261203300000', '20261203300100', '20261203300200'
 );

@@ -79,6 +79,7 @@ STATUS_OF = {
     "PS005": 422,
     "PS007": 422,
     "PS080": 400,
+    "PS081": 404,
 }
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -338,6 +339,68 @@ def _outcome(action: str, done: str, after: dict) -> str:
     elif action == "retry":
         text += f" The enrollment at {step['provider_name']} is queued again."
     return text
+
+
+@bp.get("/students/<uuid:user_id>")
+@login_required
+def student(user_id):
+    """One student: enrollments, steps with their history timeline, certificate, emails, jobs,
+    events and admin actions, with the overrides each step accepts."""
+    return render_template("admin_student.html", s=_call("admin_student", p_user_id=str(user_id)))
+
+
+# enrollment-level overrides: action -> (SQL function, its target, button label, message)
+ENROLLMENT_ACTIONS = {
+    "cancel": ("admin_cancel_enrollment", "p_enrollment_id", "Cancel this enrollment", "Enrollment cancelled."),
+    "revoke": (
+        "admin_revoke_certificate",
+        "p_certificate_id",
+        "Revoke the certificate",
+        "Certificate revoked: its verification page now says revoked.",
+    ),
+    "reissue": (
+        "admin_reissue_certificate",
+        "p_certificate_id",
+        "Reissue the certificate",
+        "Certificate reissued: it verifies as valid and a fresh PDF is being generated.",
+    ),
+}
+
+
+@bp.route("/enrollments/<uuid:enrollment_id>/<action>", methods=["GET", "POST"])
+@login_required
+def enrollment_action(enrollment_id, action: str):
+    """Cancel an enrollment, revoke or reissue its certificate: a confirmation page (GET) that
+    says what happens, then the override (POST)."""
+    if action not in ENROLLMENT_ACTIONS:
+        abort(404)
+    function, target, label, done = ENROLLMENT_ACTIONS[action]
+    preview = _call("admin_enrollment_preview", p_enrollment_id=str(enrollment_id), p_action=action)
+    back = _back_target() if request.values.get("back") else f"/admin/students/{preview['enrollment']['user_id']}"
+    if request.method == "GET":
+        return render_template("admin_confirm_enrollment.html", preview=preview, action=action, label=label, back=back)
+    check_csrf()
+    ids = {
+        "p_enrollment_id": str(enrollment_id),
+        "p_certificate_id": (preview["certificate"] or {}).get("certificate_id"),
+    }
+    if ids[target] is None:
+        raise Refused("PS081", "the enrollment has no certificate")
+    try:
+        _call(function, **{target: ids[target]}, p_reason=request.form.get("reason", ""))
+    except Refused as exc:
+        return render_template(
+            "admin_confirm_enrollment.html",
+            preview=preview,
+            action=action,
+            label=label,
+            back=back,
+            error=exc.message,
+            form=request.form,
+        ), exc.status
+    flash(done, "ok")
+    log.info("admin %s: %s enrollment %s", g.user_id, action, enrollment_id)
+    return redirect(back)
 
 
 @bp.get("/events/<int:event_id>")

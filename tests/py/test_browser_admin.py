@@ -4,6 +4,8 @@ console errors, and screenshots at desktop and phone widths (test-artifacts/scre
 
 from __future__ import annotations
 
+import re
+
 from tests.py.browser import SCREENSHOTS, expect, low_contrast_text
 
 ADMIN = "00000000-0000-4000-a000-000000000001"
@@ -133,12 +135,18 @@ def test_every_admin_page_fits_a_360_px_screen(sql, live_app, open_page):
         "/admin/jobs",
         f"/admin/steps/{failed}/retry",
         f"/admin/steps/{s['steps'][0]}/link",
+        f"/admin/students/{s['user_id']}",
+        "/admin/students/00000000-0000-4000-a000-000000000015",
+        f"/admin/enrollments/{s['enrollment_id']}/cancel",
     ]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = open_page(ADMIN, width=360, height=740)
     for path in paths:
         response = page.goto(live_app.url(path))
         assert response.status == 200, path
         assert page.evaluate(FITS_360), f"{path} scrolls sideways at 360 px"
+        name = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+", "id", path).strip("/").replace("/", "-").replace("?", "-")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-360.png"), full_page=True)
     assert page.errors == []
 
 

@@ -29,6 +29,9 @@ PUBLIC = {
     ("/admin/events/replay", "POST"),
     ("/admin/jobs", "GET"),
     ("/admin/steps/<uuid:step_id>/<action>", "GET"),
+    ("/admin/students/<uuid:user_id>", "GET"),
+    ("/admin/enrollments/<uuid:enrollment_id>/<action>", "GET"),
+    ("/admin/enrollments/<uuid:enrollment_id>/<action>", "POST"),
     ("/api/webhooks/partners/<slug>", "POST"),
     ("/static/<path:filename>", "GET"),
 }

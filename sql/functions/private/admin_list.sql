@@ -111,6 +111,7 @@ begin
     where (v_program is null or e.program_id = v_program)
       and (v_partner is null or s.provider_id = v_partner)
       and (v_q is null or p.email ilike v_like or p.full_name ilike v_like)
+      and (p_list in ('steps') or e.status = 'active')
       and case p_list
             when 'stuck' then s.status = 'in_progress'
                               and s.started_at < v_now - pg_catalog.make_interval(days => v_stuck)
@@ -186,8 +187,11 @@ begin
                a.outcome
         from queue.jobs_archive a
       ) q
-      left join public.profiles p on p.id = case when q.message ->> 'user_id' ~ '^[0-9a-f-]{36}$'
-                                                 then (q.message ->> 'user_id')::uuid end
+      -- whom a job is about: its user_id (emails, partner enrollments), else its certificate's student
+      left join public.profiles p on p.id = coalesce(
+        case when q.message ->> 'user_id' ~ '^[0-9a-f-]{36}$' then (q.message ->> 'user_id')::uuid end,
+        (select e.user_id from public.certificates c join public.enrollments e on e.id = c.enrollment_id
+         where q.message ->> 'certificate_id' ~ '^[0-9a-f-]{36}$' and c.id = (q.message ->> 'certificate_id')::uuid))
       where (p_status is null or q.state = p_status)
         and (v_q is null or p.email ilike v_like or q.queue_name = v_q
              or (v_q ~ '^#?[0-9]{1,18}$' and q.msg_id = pg_catalog.ltrim(v_q, '#')::bigint))

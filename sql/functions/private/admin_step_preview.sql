@@ -2,8 +2,8 @@
 -- enrollment stands now, for the message after an override. Read-only.
 --   step: student, program, partner, status, order, partner id
 --   enrollment_status, current (the step in progress now: id, partner, order), certificate
---   allowed / why_not: whether p_action (retry, skip, fail, complete, link) applies to the step's
---   status (the same statuses the admin_* overrides accept)
+--   allowed / why_not / actions: whether p_action (retry, skip, fail, complete, link) applies to
+--   the step's status (private.step_actions: what the admin_* overrides accept)
 --   effects: sentences saying what happens next (which partner starts, which email is sent)
 -- 42501 unless the caller is an admin; PS002 for an unknown step, PS080 for an unknown action.
 -- The body is security definer in the private schema, which the Data API does not expose;
@@ -61,16 +61,10 @@ begin
   where s.enrollment_id = v_enrollment and s.id <> p_step_id and not private.step_is_done(s.status)
   order by s.sequence_order limit 1;
 
-  v_allowed := case p_action
-    when 'retry' then array['failed']
-    when 'skip' then array['pending', 'in_progress', 'failed']
-    when 'fail' then array['in_progress']
-    when 'complete' then array['in_progress', 'failed']
-    when 'link' then array['pending', 'in_progress', 'failed']
-    else null end;
-  if p_action is not null and v_allowed is null then
+  if p_action is not null and p_action not in ('retry', 'skip', 'fail', 'complete', 'link') then
     raise exception 'no step action %', pg_catalog.left(p_action, 40) using errcode = 'PS080';
   end if;
+  v_allowed := private.step_actions(v_status);
 
   if p_action in ('skip', 'complete') then
     v_effects := v_effects || pg_catalog.format('Step %s (%s) becomes %s.', v_order, v_step ->> 'provider_name',
@@ -105,10 +99,12 @@ begin
 
   return pg_catalog.jsonb_build_object(
     'step', v_step, 'current', v_current, 'next', v_next, 'action', p_action,
-    'allowed', p_action is null or v_status = any (v_allowed),
-    'why_not', case when p_action is not null and not v_status = any (v_allowed)
-                    then pg_catalog.format('the step is %s; %s applies to a %s step', v_status, p_action,
-                                           pg_catalog.array_to_string(v_allowed, ', ', '') ) end,
+    'allowed', p_action is null or p_action = any (v_allowed),
+    'actions', pg_catalog.to_jsonb(v_allowed),
+    'why_not', case when p_action is not null and not p_action = any (v_allowed)
+                    then pg_catalog.format('the step is %s; %s', pg_catalog.replace(v_status, '_', ' '),
+                                           case when v_allowed = '{}' then 'no override applies to it'
+                                                else 'it accepts ' || pg_catalog.array_to_string(v_allowed, ', ') end) end,
     'effects', pg_catalog.to_jsonb(v_effects),
     'certificate', (select pg_catalog.jsonb_build_object('id', c.id, 'issued_at', c.issued_at,
                                                          'revoked_at', c.revoked_at)
