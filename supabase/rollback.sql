@@ -80,6 +80,8 @@ drop function if exists public.admin_cancel_enrollment(uuid, text);
 drop function if exists public.admin_revoke_certificate(uuid, text);
 drop function if exists public.admin_reissue_certificate(uuid, text);
 drop function if exists public.admin_enrollment_preview(uuid, text);
+-- 20261203300300_admin_jobs
+drop function if exists public.admin_dead_job(bigint, text, text);
 
 -- The profile trigger on auth.users goes with its function (drop trigger would need ownership of
 -- auth.users, which is GoTrue's on Supabase); auth.users and its rows stay.
@@ -110,5 +112,5 @@ delete from supabase_migrations.schema_migrations where version in (
   '20261122034309', '20261202100000',
   '20261202200000', '20261202400000', '20261202500000', '20261202600000', '20261202600001',
   '20261202600002', '20261202700000', '20261202800000', '20261202900000',
-  '20261203300000', '20261203300100', '20261203300200'
+  '20261203300000', '20261203300100', '20261203300200', '20261203300300'
 );

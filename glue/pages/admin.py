@@ -80,6 +80,7 @@ STATUS_OF = {
     "PS007": 422,
     "PS080": 400,
     "PS081": 404,
+    "PS083": 404,
 }
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -339,6 +340,38 @@ def _outcome(action: str, done: str, after: dict) -> str:
     elif action == "retry":
         text += f" The enrollment at {step['provider_name']} is queued again."
     return text
+
+
+@bp.route("/jobs/<int:msg_id>/<action>", methods=["GET", "POST"])
+@login_required
+def dead_job(msg_id: int, action: str):
+    """Retry or discard a dead letter: a confirmation page (GET), then the override (POST)."""
+    if action not in ("retry", "discard"):
+        abort(404)
+    label = {"retry": "Retry the dead job", "discard": "Discard the dead job"}[action]
+    back = _back_target() if request.values.get("back") else url_for("admin.jobs", status="dead")
+    preview = _call("admin_dead_job", p_msg_id=msg_id, p_action=action, p_reason=None)
+    if request.method == "GET":
+        return render_template("admin_confirm_job.html", preview=preview, action=action, label=label, back=back)
+    check_csrf()
+    try:
+        result = _call("admin_dead_job", p_msg_id=msg_id, p_action=action, p_reason=request.form.get("reason", ""))
+    except Refused as exc:
+        return render_template(
+            "admin_confirm_job.html",
+            preview=preview,
+            action=action,
+            label=label,
+            back=back,
+            error=exc.message,
+            form=request.form,
+        ), exc.status
+    if action == "retry":
+        flash(f"Job #{msg_id} sent again as job #{result['new_msg_id']}.", "ok")
+    else:
+        flash(f"Dead job #{msg_id} discarded.", "ok")
+    log.info("admin %s: %s dead job %s", g.user_id, action, msg_id)
+    return redirect(back)
 
 
 @bp.get("/students/<uuid:user_id>")

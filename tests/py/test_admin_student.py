@@ -128,3 +128,42 @@ def test_the_jobs_view_lists_dead_letters_and_failures(admin, sql):  # noqa: F81
     page = _get(admin, "/admin/jobs?status=dead").get_data(as_text=True)
     assert "SMTP said no again" in page and "dead" in page
     assert _get(admin, "/admin/jobs?status=lost").status_code == 400
+
+
+def _dead_email_job(sql, error="SMTP said no"):
+    msg = sql("select queue.send('email', '{\"template\": \"step_started\"}'::jsonb) as id")[0]["id"]
+    sql("update queue.jobs set read_ct = 1 where msg_id = %s", msg)
+    sql("select queue.fail('email', %s, %s, false)", msg, error)
+    return msg
+
+
+def test_retry_a_dead_letter_after_confirming(admin, sql):  # noqa: F811
+    msg = _dead_email_job(sql)
+    page = _get(admin, "/admin/jobs?status=dead").get_data(as_text=True)
+    assert f"/admin/jobs/{msg}/retry" in page and f"/admin/jobs/{msg}/discard" in page
+    page = _get(admin, f"/admin/jobs/{msg}/retry").get_data(as_text=True)
+    assert "sent again as a new job" in page and "SMTP said no" in page
+    assert admin.post(f"/admin/jobs/{msg}/retry", data={"reason": "no token"}, headers=bearer(ADMIN)).status_code == 400
+    r = admin.post_as_admin(f"/admin/jobs/{msg}/retry", reason="SMTP fixed")
+    assert r.status_code == 302
+    assert "sent again as job #" in _get(admin, r.headers["Location"]).get_data(as_text=True)
+    assert sql("select count(*) as n from queue.jobs_archive where msg_id = %s", msg) == [{"n": 0}]
+    assert sql("select count(*) as n from queue.jobs where message ->> 'template' = 'step_started'") == [{"n": 1}]
+    assert sql("select action, target from public.admin_actions") == [{"action": "retry_dead_job", "target": str(msg)}]
+    assert admin.post_as_admin(f"/admin/jobs/{msg}/retry", reason="twice").status_code == 404
+
+
+def test_discard_a_dead_letter_and_refuse_partner_enrollments(admin, sql):  # noqa: F811
+    msg = _dead_email_job(sql)
+    r = admin.post_as_admin(f"/admin/jobs/{msg}/discard", reason="obsolete")
+    assert r.status_code == 302
+    assert sql("select count(*) as n from queue.jobs_archive where msg_id = %s", msg) == [{"n": 0}]
+    dead = sql(
+        "insert into queue.jobs_archive (msg_id, queue_name, message, enqueued_at, read_ct, last_error, outcome)"
+        " values (99999, 'partner_enrollment', '{}', now(), 8, 'partner down', 'dead') returning msg_id"
+    )[0]["msg_id"]
+    page = _get(admin, f"/admin/jobs/{dead}/retry").get_data(as_text=True)
+    assert "This cannot be done" in page and "retried from its step" in page
+    r = admin.post_as_admin(f"/admin/jobs/{dead}/retry", reason="try anyway")
+    assert r.status_code == 409
+    assert _get(admin, f"/admin/jobs/{dead}/explode").status_code == 404

@@ -122,6 +122,8 @@ def test_every_admin_page_fits_a_360_px_screen(sql, live_app, open_page):
         " from public.partner_lms_providers where slug = 'hsi' returning id"
     )[0]["id"]
     failed = sql("select id from public.enrollment_steps where status = 'failed'")[0]["id"]
+    dead = sql("select queue.send('email', '{\"template\": \"step_started\"}'::jsonb) as id")[0]["id"]
+    sql("select queue.fail('email', %s, %s, false)", dead, "SMTP said no: " + "x" * 150)
     paths = [
         "/admin/dashboard",
         "/admin/dashboard?provider=careersafe",
@@ -138,6 +140,7 @@ def test_every_admin_page_fits_a_360_px_screen(sql, live_app, open_page):
         f"/admin/students/{s['user_id']}",
         "/admin/students/00000000-0000-4000-a000-000000000015",
         f"/admin/enrollments/{s['enrollment_id']}/cancel",
+        f"/admin/jobs/{dead}/retry",
     ]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = open_page(ADMIN, width=360, height=740)

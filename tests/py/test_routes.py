@@ -30,6 +30,8 @@ PUBLIC = {
     ("/admin/jobs", "GET"),
     ("/admin/steps/<uuid:step_id>/<action>", "GET"),
     ("/admin/students/<uuid:user_id>", "GET"),
+    ("/admin/jobs/<int:msg_id>/<action>", "GET"),
+    ("/admin/jobs/<int:msg_id>/<action>", "POST"),
     ("/admin/enrollments/<uuid:enrollment_id>/<action>", "GET"),
     ("/admin/enrollments/<uuid:enrollment_id>/<action>", "POST"),
     ("/api/webhooks/partners/<slug>", "POST"),

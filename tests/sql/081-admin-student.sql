@@ -1,7 +1,7 @@
 -- Issue 13 (operator side): the per-student view and the enrollment-level overrides (cancel,
--- revoke, reissue): admins only, stable errors, audited, certificates.revoked_at/revoked_reason.
+-- revoke, reissue) and dead-letter actions: admins only, stable errors, audited, certificates.revoked_at/revoked_reason.
 begin;
-select plan(16);
+select plan(19);
 
 select tests.create_supabase_user('as_student');
 select tests.create_supabase_user('as_admin', 'admin');
@@ -22,7 +22,14 @@ select throws_ok(format('select public.admin_revoke_certificate(%L, %L)', (selec
 select throws_ok(format('select public.admin_enrollment_preview(%L, %L)', (select id from t where name = 'cna'), 'cancel'),
   '42501', null, 'a student should not preview an enrollment override');
 
+select throws_ok($$ select public.admin_dead_job(1, 'discard', 'not mine') $$, '42501', null,
+  'a student should not discard a dead job');
+
 select tests.authenticate_as('as_admin');
+select throws_ok($$ select public.admin_dead_job(-1, 'retry') $$, 'PS083', null,
+  'a job that is not a dead letter should raise PS083');
+select throws_ok($$ select public.admin_dead_job(1, 'explode') $$, 'PS080', null,
+  'an unknown job action should raise PS080');
 select is(jsonb_array_length(public.admin_student(tests.get_supabase_uid('as_student')) -> 'enrollments'), 2,
   'the admin view should list both enrollments');
 select is(public.admin_student(tests.get_supabase_uid('as_student')) #>> '{enrollments,0,steps,0,history,0,to_status}',
