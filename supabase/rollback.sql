@@ -68,6 +68,21 @@ drop function if exists public.session_is_active();
 -- settings columns go with the private schema below)
 drop function if exists public.monitor_table_sizes();
 -- 20261203100000_purge_signed_out_sessions: private and public functions replaced, nothing new
+-- 20261203300000_admin_lists (the private bodies go with the private schema below)
+drop function if exists public.admin_list(text, text, text, text, text, text, integer, integer);
+drop function if exists public.admin_overview(text, text, integer);
+drop function if exists public.admin_step_preview(uuid, text);
+-- 20261203300100_admin_events
+drop function if exists public.admin_event(bigint);
+drop function if exists public.admin_replay_events(bigint[], text);
+-- 20261203300200_admin_student
+drop function if exists public.admin_student(uuid);
+drop function if exists public.admin_cancel_enrollment(uuid, text);
+drop function if exists public.admin_revoke_certificate(uuid, text);
+drop function if exists public.admin_reissue_certificate(uuid, text);
+drop function if exists public.admin_enrollment_preview(uuid, text);
+-- 20261203300300_admin_jobs
+drop function if exists public.admin_dead_job(bigint, text, text);
 
 -- The profile trigger on auth.users goes with its function (drop trigger would need ownership of
 -- auth.users, which is GoTrue's on Supabase); auth.users and its rows stay.
@@ -98,7 +113,8 @@ delete from supabase_migrations.schema_migrations where version in (
   '20261122034309', '20261202100000',
   '20261202200000', '20261202400000', '20261202500000', '20261202600000', '20261202600001',
   '20261202600002', '20261202700000', '20261202800000', '20261202900000',
-  '20261203100000', '20261203400000'
+  '20261203100000', '20261203300000', '20261203300100', '20261203300200', '20261203300300',
+  '20261203400000'
 );
 -- issue 15 (credentials) and issue 13's waived-steps policy
 drop table if exists public.credentials cascade;

@@ -5,9 +5,8 @@
 select pg_catalog.set_config('lock_timeout', '10s', true);
 select pg_catalog.set_config('statement_timeout', '120s', true);
 
-alter table public.program_partner_lms
-  add column expected_days integer check (expected_days between 1 and 365);
-comment on column public.program_partner_lms.expected_days is 'Expected days for a student to finish this step of this program (null: the partner''s expected_days). Students see it with a due date.';
+-- program_partner_lms.expected_days itself comes from 20261203300000_admin_lists (the operator's
+-- due dates use the same column).
 
 
 

@@ -12,6 +12,7 @@ set search_path = ''
 as $$
 begin
   perform private.authorize_step_override(p_reason);
+  perform private.check_partner_link_input(p_external_enrollment_id);
   perform private.record_admin_action('complete_step', p_step_id::text, p_reason);
   return private.complete_step(p_step_id, p_external_enrollment_id, array['in_progress', 'failed']);
 end

@@ -15,6 +15,10 @@ declare
   v_error text;
 begin
   perform private.authorize_step_override(p_reason);
+  if p_external_enrollment_id is null then
+    raise exception 'the partner enrollment id is required' using errcode = 'PS005';
+  end if;
+  perform private.check_partner_link_input(p_external_enrollment_id, p_launch_url);
   perform private.record_admin_action('link_step', p_step_id::text || ' -> ' || coalesce(p_external_enrollment_id, ''), p_reason);
   v_error := private.link_step(p_step_id, p_external_enrollment_id, p_launch_url);
   if v_error is not null then

@@ -1,5 +1,5 @@
 -- Where students slow down: per partner, median and 90th-percentile days in step (completed in
--- the last year), how many are in progress, stuck (> 7 days) and over the partner's SLA
+-- the last year), how many are in progress, stuck (> private.settings.stuck_after_days) and over the partner's SLA
 -- (expected_days), from the snapshot.
 -- The body is security definer in the private schema, which the Data API does not expose;
 -- public.monitor_bottlenecks (sql/functions/public/) is its security invoker entry point.

@@ -1,5 +1,5 @@
 -- The drop-off funnel: per program and position in its sequence, how many students reached the
--- step, completed it, were waived, failed there or are stalled there (> 7 days), from the snapshot.
+-- step, completed it, were waived, failed there or are stalled there (> private.settings.stuck_after_days), from the snapshot.
 -- The body is security definer in the private schema, which the Data API does not expose;
 -- public.monitor_funnel (sql/functions/public/) is its security invoker entry point.
 create or replace function private.monitor_funnel(p_program_slug text default null)
