@@ -595,7 +595,9 @@ def test_expected_time_due_dates_and_estimated_completion(sql, page):
         )
         for days in (14, 34, 44)
     }
-    assert hsi.find("p", cls="timing").text() == f"Expected to take about 14 days · expected by {due[14]}"
+    assert hsi.find("p", cls="timing").text() == (
+        f"Started just now · expected to take about 14 days · expected by {due[14]}"
+    )
     assert certiport.find("p", cls="timing").text() == f"Expected to take about 20 days · expected by {due[34]}"
     assert careersafe.find("p", cls="timing").text() == f"Expected to take about 10 days · expected by {due[44]}"
     assert card.find("p", cls="estimate").text() == (
@@ -607,7 +609,9 @@ def test_expected_time_due_dates_and_estimated_completion(sql, page):
     hsi = steps(enrollments(doc)["Medical Assistant"])[0]
     late = human_date(sql, "select now() - interval '6 days'")
     assert "late" in hsi.find("p", cls="timing").attrs["class"].split()
-    assert hsi.find("p", cls="timing").text().replace(" )", ")") == f"Taking longer than expected (expected by {late})"
+    assert hsi.find("p", cls="timing").text().replace(" )", ")") == (
+        f"Started 20 days ago · taking longer than expected (expected by {late})"
+    )
 
 
 def test_the_partners_score_certificate_and_the_history(sql, page):
