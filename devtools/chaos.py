@@ -88,7 +88,7 @@ class ChaosConfig:
     web_threads: int = 8
     worker_concurrency: int = 8
     visibility_timeout: int = 10
-    drain_timeout: float = 120.0
+    drain_timeout: float = 120.0  # give up when nothing moved for this long (delivery, then drain)
     seed: int = 12
     keep: bool = False  # keep the run directory (logs) afterwards
 
@@ -760,20 +760,26 @@ class ChaosRun:
         return time.monotonic()
 
     def _wait_drained(self, since: float) -> float | None:
-        deadline = time.monotonic() + self.c.drain_timeout
+        """Until every chain is finished and the queues are empty; gives up when the work left
+        has not shrunk for the drain window (a slow machine drains slowly; a stuck job never)."""
         query = (
             "select (select count(*) from public.enrollments where id = any(%s) and status <> 'completed')"
             " + (select count(*) from queue.jobs) + (select count(*) from public.certificates c"
             " where c.enrollment_id = any(%s) and c.pdf is null) as pending"
         )
-        while time.monotonic() < deadline:
+        least, moved = None, time.monotonic()
+        while time.monotonic() - moved < self.c.drain_timeout:
             try:
                 with self._sql() as conn:
-                    if conn.execute(query, (self.enrollment_ids, self.enrollment_ids)).fetchone()["pending"] == 0:
-                        return time.monotonic() - since
+                    pending = conn.execute(query, (self.enrollment_ids, self.enrollment_ids)).fetchone()["pending"]
             except psycopg.Error:
-                pass
+                pending = None
+            if pending == 0:
+                return time.monotonic() - since
+            if pending is not None and (least is None or pending < least):
+                least, moved = pending, time.monotonic()
             time.sleep(0.5)
+        self.say(f"the work left ({least}) did not shrink for {self.c.drain_timeout:.0f} s")
         return None
 
     def check(self) -> None:
@@ -888,7 +894,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--visibility-timeout", type=int, default=defaults.visibility_timeout, help="queue windows, s (%(default)s)"
     )
-    parser.add_argument("--drain-timeout", type=float, default=defaults.drain_timeout, help="s (%(default)s)")
+    parser.add_argument(
+        "--drain-timeout", type=float, default=defaults.drain_timeout, help="s without progress (%(default)s)"
+    )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="(%(default)s)")
     parser.add_argument("--keep", action="store_true", help="keep the run directory (logs) even when all is well")
     args = parser.parse_args(argv)
