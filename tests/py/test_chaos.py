@@ -21,7 +21,7 @@ def test_webhooks_survive_database_restarts_and_killed_processes():
     print(f"\n{log.getvalue()}{report}")
     assert result.restarts == 2 and result.kills == 4, report
     assert result.distinct == result.steps and result.sends >= 280, report
-    assert result.duplicates >= 0.1 * result.sends and result.held_back >= 0.05 * result.distinct, report
+    assert result.duplicates >= 0.1 * result.sends and result.held_back >= 0.03 * result.distinct, report
     assert result.lost == 0 and result.double_applied == 0 and result.extra_events == 0, report
     assert result.undelivered == 0 and 500 not in result.http_5xx, report
     assert result.chains_completed == result.enrollments == result.certificate_pdfs == result.certificates, report
