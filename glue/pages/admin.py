@@ -156,7 +156,8 @@ def index():
 def dashboard():
     """The admin dashboard (admins only; 403 for others)."""
     f = _filters()
-    data = _call("admin_dashboard", p_program=f["p_program"], p_partner=f["p_partner"])
+    # the snapshot panels (its own capped lists are not shown: one row each is enough)
+    data = _call("admin_dashboard", p_program=f["p_program"], p_partner=f["p_partner"], p_rows=1)
     live = _call("admin_overview", p_program=f["p_program"], p_partner=f["p_partner"])
     names = {slug: name for slug, name in data["all_providers"]}
     return render_template(
@@ -192,7 +193,7 @@ def dashboard_json():
     """The dashboard's live numbers (polled by the page every 15 s): the live lists' totals and
     the per-partner snapshot."""
     f = _filters()
-    data = _call("admin_dashboard", p_program=f["p_program"], p_partner=f["p_partner"])
+    data = _call("admin_dashboard", p_program=f["p_program"], p_partner=f["p_partner"], p_rows=1)
     live = _call("admin_overview", p_program=f["p_program"], p_partner=f["p_partner"])
     pipeline = {
         p["provider_slug"]: {
@@ -236,7 +237,7 @@ def _list_response(kind: str, template: str = "admin_list.html"):
             page += 1
         return _rows_csv(f"{kind}-list", columns, rows)
     result = _call("admin_list", p_list=kind, **f)
-    choices = _call("admin_dashboard", p_program=None, p_partner=None)
+    choices = _call("admin_dashboard", p_program=None, p_partner=None, p_rows=1)
     return render_template(
         template,
         kind=kind,
