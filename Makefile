@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 MIGRATIONS := $(wildcard supabase/migrations/*.sql)
 
-.PHONY: help setup setup-test run serve test test-browser lint format migrate seed rollback bench chaos clean
+.PHONY: help setup setup-test run serve test test-browser lint format migrate seed rollback bench bench-quick bench-deps chaos clean
 
 help: ## list the commands
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -53,8 +53,14 @@ seed: setup ## load supabase/seed.sql into DATABASE_URL (idempotent)
 rollback: setup ## remove the whole feature set from DATABASE_URL (supabase/rollback.sql)
 	@$(PY) -m glue.migrate rollback
 
-bench: setup ## benchmarks at 1M enrollments, ratios vs same-run baselines (BENCH_ARGS=--quick: 50k)
+bench: setup bench-deps ## benchmarks at 1M enrollments, ratios vs same-run baselines and peers
 	@scripts/bench $(BENCH_ARGS)
+
+bench-quick: setup bench-deps ## the same lines at 30k enrollments, short runs (at most 3 minutes)
+	@scripts/bench --quick $(BENCH_ARGS)
+
+bench-deps: # the worker's peers (pgqueuer, procrastinate) and py-spy: the `bench` extra, not for `make test`
+	@$(PY) -c 'import pgqueuer, procrastinate, asyncpg' 2>/dev/null || $(PY) -m pip install -q -e '.[bench]'
 
 chaos: setup ## chaos run: ~5,000 signed deliveries while PostgreSQL restarts and processes are kill -9'd (CHAOS_ARGS)
 	@scripts/chaos $(CHAOS_ARGS)

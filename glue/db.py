@@ -151,10 +151,12 @@ class Database:
         """Run one statement as `service_role` and return its rows (dicts), in one round trip:
         `select set_config('role', 'service_role', true), ...; <statement>` as a single simple
         query, which PostgreSQL runs as one implicit transaction. Placeholders are `%s` /
-        `%(name)s`, bound client-side."""
+        `%(name)s`, bound client-side. `statement` may be several separated by `;` (still one
+        round trip and one transaction): the rows returned are the last one's."""
         with self._connection() as conn, psycopg.ClientCursor(conn, row_factory=dict_row) as cur:
             cur.execute(f"{self.service_setup}; {statement}", params)
-            cur.nextset()
+            while cur.nextset():  # `statement` may be several: the rows are the last one's
+                pass
             return cur.fetchall() if cur.description else []
 
     @contextmanager

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -113,9 +114,21 @@ class QueueRpc:
         """Every queue with its visibility timeout: [{'queue_name', 'visibility_timeout_seconds'}]."""
         return self.db.query("select * from queue.list_queues()")
 
-    def read(self, queue: str, vt: int, qty: int) -> list[dict]:
-        """Up to `qty` visible jobs of `queue`, each hidden from other readers for `vt` seconds."""
+    def read(self, queue: str, vt: int, qty: int, ack: Sequence[int] = ()) -> list[dict]:
+        """Up to `qty` visible jobs of `queue`, each hidden from other readers for `vt` seconds.
+        With `ack`, the jobs with those ids are archived first (`queue.archive_batch`), in the
+        same round trip and transaction: one commit acknowledges a batch and takes the next."""
+        if ack:
+            return self.db.query(
+                "select count(*) from queue.archive_batch(%s, %s::bigint[]); select * from queue.read(%s, %s, %s)",
+                (queue, list(ack), queue, vt, qty),
+            )
         return self.db.query("select * from queue.read(%s, %s, %s)", (queue, vt, qty))
+
+    def archive(self, queue: str, ids: Sequence[int]) -> int:
+        """Archive these jobs of `queue` (done) in one statement; returns how many were still queued."""
+        rows = self.db.query("select count(*) as n from queue.archive_batch(%s, %s::bigint[])", (queue, list(ids)))
+        return rows[0]["n"]
 
     def set_vt(self, queue: str, msg_id: int, vt: int) -> None:
         """Make a job visible again in `vt` seconds (0: give it back now)."""

@@ -9,8 +9,12 @@ with no registered handler is logged (and its jobs left alone) rather than faile
 A failed attempt calls `queue.fail`, which retries with jittered exponential backoff or, after
 the queue's max attempts, dead-letters the job (for a partner enrollment: step failed + admin
 alert). Several workers can run at once: `queue.read` hands each job to one reader
-(`for update skip locked`). An idle worker polls every 250 ms (not LISTEN/NOTIFY: a notifying
-transaction serializes every commit in the cluster, which would cap the webhook rate),
+(`for update skip locked`). A read's batch is shared by min(concurrency, batch) runner threads,
+each taking the next job when free. The jobs of a handler marked `acked_by_worker` are archived
+by the worker, the whole batch in one statement sent with the queue's next read (one commit per
+batch, not per job; glue.tasks.acked_by_worker says what such a handler must allow). An idle
+worker polls every 250 ms (not LISTEN/NOTIFY: a notifying transaction serializes every commit in
+the cluster, which would cap the webhook rate),
 finishes its jobs on SIGTERM and gives back the ones it has not started; a job whose worker was
 killed becomes visible again after its visibility timeout. It also runs
 `run_periodic_checks()` (stuck nudges, SLA alerts) every `--scan-interval` seconds and
@@ -23,14 +27,15 @@ import logging
 import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
 
 from .db import Database, DatabaseUnavailable
 from .rpc import QueueRpc
-from .tasks import Handler, TaskContext, TaskError, registry
+from .tasks import Handler, TaskContext, TaskError, is_acked_by_worker, registry
 
 log = logging.getLogger("glue.worker")
 RECONNECT_FIRST, RECONNECT_MAX = 0.5, 8.0  # seconds: backoff while the database is unreachable
@@ -68,6 +73,10 @@ class Worker:
         self._orphans: set[tuple[str, int]] = set()
         self._orphans_lock = threading.Lock()
         self._unhandled: set[str] = set()
+        # ids of finished jobs of `acked_by_worker` handlers, per queue: archived with the queue's
+        # next read (one statement, one commit per batch), or by _flush_acks before stopping
+        self._acks: dict[str, list[int]] = {}
+        self._acks_lock = threading.Lock()
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -103,6 +112,7 @@ class Worker:
                 if once:
                     break
                 self.stop.wait(self.poll_interval)
+            self._flush_acks()
         return self.processed
 
     def _read_queues(self) -> None:
@@ -128,22 +138,47 @@ class Worker:
         self.queues = queues
 
     def _drain_once(self, pool: ThreadPoolExecutor, queue: str, vt: int) -> int:
-        jobs = self.queue.read(queue, vt, self.batch)
+        with self._acks_lock:
+            acks = self._acks.get(queue, [])
+        jobs = self.queue.read(queue, vt, self.batch, ack=acks)  # acknowledges the previous batch too
+        with self._acks_lock:
+            self._acks[queue] = self._acks.get(queue, [])[len(acks) :]
         if not jobs:
             return 0
-        futures = {pool.submit(self._handle, queue, job): job for job in jobs}
-        pending = set(futures)
-        while pending:
-            _, pending = wait(pending, timeout=0.2)
-            if pending and self.stop.is_set():
-                # shutting down: give back the jobs not started, let the running ones finish
-                for future in list(pending):
-                    if future.cancel():
-                        self._release(queue, futures[future]["msg_id"])
-                        pending.discard(future)
-                wait(pending)
-                break
+        # min(concurrency, batch) runners share the batch, each taking the next job when it is free: a
+        # thread hand-off per runner, not per job. Stopping, a runner finishes the job in hand and
+        # gives back those nobody started.
+        todo = deque(jobs)
+
+        def runner() -> None:
+            while True:
+                try:
+                    job = todo.popleft()
+                except IndexError:
+                    return
+                if self.stop.is_set():
+                    self._release(queue, job["msg_id"])
+                else:
+                    self._handle(queue, job)
+
+        for future in [pool.submit(runner) for _ in range(min(self.concurrency, len(jobs)))]:
+            future.result()
         return len(jobs)
+
+    def _flush_acks(self) -> None:
+        """Archive the finished jobs not yet acknowledged (stopping, or the queues ran dry). A
+        database that is away keeps them unacknowledged: they run again after their visibility
+        timeout, which their handlers allow (`acked_by_worker`)."""
+        with self._acks_lock:
+            pending = {queue: ids for queue, ids in self._acks.items() if ids}
+        for queue, ids in pending.items():
+            try:
+                self.queue.archive(queue, ids)
+            except (DatabaseUnavailable, psycopg.OperationalError) as exc:
+                log.warning("%s: %s finished job(s) not acknowledged (%s); they will run again", queue, len(ids), exc)
+                continue
+            with self._acks_lock:
+                self._acks[queue] = self._acks.get(queue, [])[len(ids) :]
 
     def _release(self, queue: str, msg_id: int) -> None:
         self.queue.set_vt(queue, msg_id, 0)
@@ -168,9 +203,13 @@ class Worker:
     def _handle(self, queue: str, job: dict[str, Any]) -> None:
         started = time.monotonic()
         msg_id = job["msg_id"]
+        handler = self.handlers[queue]
         try:
             try:
-                outcome = self.handlers[queue](self.context, msg_id, job["message"])
+                outcome = handler(self.context, msg_id, job["message"])
+                if is_acked_by_worker(handler):
+                    with self._acks_lock:
+                        self._acks.setdefault(queue, []).append(msg_id)
             except TaskError as exc:
                 outcome = self._fail(queue, msg_id, str(exc), exc.retryable)
             except (DatabaseUnavailable, psycopg.OperationalError):

@@ -6,9 +6,13 @@
 A handler gets the job's `msg_id` and `message` (the JSON the SQL queued) and returns a one-line
 outcome for the log. It finishes the job itself, through the SQL function that records its
 result (`record_partner_enrollment`, `store_certificate_pdf`, `complete_email`: each archives the
-job in the same transaction). It raises `TaskError(reason, retryable)` for a failure it
-understands; any other exception is a bug in that job, retried. The worker (glue/worker.py) knows
-no task by name: it drains the queues `queue.list_queues()` lists, each with its `registry()` entry.
+job in the same transaction), or, when it is marked `@acked_by_worker`, leaves that to the worker,
+which archives the jobs of a batch that succeeded in one statement with its next read (such a
+handler must be harmless to run twice: a worker that dies between a job's success and that
+acknowledgement lets the job run again after its visibility timeout). It raises
+`TaskError(reason, retryable)` for a failure it understands; any other exception is a bug in that
+job, retried. The worker (glue/worker.py) knows no task by name: it drains the queues
+`queue.list_queues()` lists, each with its `registry()` entry.
 """
 
 from __future__ import annotations
@@ -46,6 +50,19 @@ def task(queue: str) -> Callable[[Handler], Handler]:
         return handler
 
     return register
+
+
+def acked_by_worker(handler: Handler) -> Handler:
+    """Mark a handler whose jobs the worker acknowledges (archives) after it returns, in batches
+    (`queue.archive_batch`), instead of the handler finishing its job in its own transaction. For
+    handlers that are harmless to run twice (idempotent, or keyed like a partner call): a crash
+    between success and the batch's acknowledgement runs the job again."""
+    handler.acked_by_worker = True  # type: ignore[attr-defined]
+    return handler
+
+
+def is_acked_by_worker(handler: Handler) -> bool:
+    return bool(getattr(handler, "acked_by_worker", False))
 
 
 def registry() -> dict[str, Handler]:
@@ -88,4 +105,4 @@ class TaskContext:
         return self._mailer
 
 
-__all__ = ["Handler", "TaskContext", "TaskError", "registry", "task"]
+__all__ = ["Handler", "TaskContext", "TaskError", "acked_by_worker", "is_acked_by_worker", "registry", "task"]

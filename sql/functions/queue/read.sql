@@ -1,6 +1,9 @@
 -- Take up to qty visible messages, hiding them for vt seconds (pgmq.read-like). Concurrent
 -- readers never get the same message (for update skip locked). A message whose reader died
--- becomes visible again when its visibility timeout passes.
+-- becomes visible again when its visibility timeout passes. Oldest visible first, in (vt, msg_id)
+-- order: the order of queue.jobs_queue_vt_idx, whose range for one queue up to now() holds
+-- only visible jobs (those in hand, or waiting out a backoff, have a later vt), so a read touches
+-- O(qty) index entries however many jobs the queues hold.
 create or replace function queue.read(queue_name text, vt integer, qty integer)
 returns setof queue.jobs
 language plpgsql
@@ -16,7 +19,7 @@ begin
   where j.msg_id in (
     select c.msg_id from queue.jobs c
     where c.queue_name = read.queue_name and c.vt <= pg_catalog.now()
-    order by c.msg_id
+    order by c.vt, c.msg_id
     limit read.qty
     for update skip locked
   )

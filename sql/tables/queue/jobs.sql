@@ -9,8 +9,10 @@ create table queue.jobs (
   read_ct integer not null default 0,
   last_error text
 );
--- queue.read walks a queue in msg_id order and stops at the first qty visible jobs (most are)
-create index jobs_queue_msg_id_idx on queue.jobs (queue_name, msg_id);
+-- queue.read takes a queue's visible jobs in (vt, msg_id) order and stops at the first qty: the
+-- jobs in hand or waiting out a backoff (vt in the future) sit past the end of its range, and the
+-- other queues' jobs outside it, so a read costs O(batch) whatever the queue holds
+create index jobs_queue_vt_idx on queue.jobs (queue_name, vt, msg_id);
 -- the queue churns (insert, update, delete per job): vacuum it after every 1,000 changes
 alter table queue.jobs set (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
   autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 1000);
