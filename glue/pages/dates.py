@@ -11,7 +11,7 @@ Each accepts a datetime or the ISO text that JSON from SQL carries; None renders
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -30,13 +30,19 @@ def check_zone(name: str) -> None:
         raise ValueError(f"ORG_TIMEZONE={name!r} is not an IANA time zone name (e.g. Europe/Paris, UTC)") from exc
 
 
-def _moment(value: str | datetime | None) -> datetime | None:
+def _moment(value: str | date | datetime | None) -> datetime | None:
+    """An instant in the organisation's zone. A plain date (`2026-03-12`, a `date`) is a calendar
+    day, not an instant: it is that day's midnight in the organisation's zone (never shifted)."""
     if value is None or value == "":
         return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(organisation_zone())
+    zone = organisation_zone()
+    if isinstance(value, str):
+        value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=zone)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone)
 
 
 def day(value: str | datetime | None) -> str:

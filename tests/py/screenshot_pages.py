@@ -28,6 +28,15 @@ def eve_certificate(sql) -> str:
     return f"/certificates/{code}"
 
 
+def ben_cancel(sql) -> str:
+    """The confirmation page of cancelling the demo's Ben's enrollment."""
+    enrollment = sql("select id from public.enrollments where user_id = %s", BEN)[0]["id"]
+    return f"/admin/enrollments/{enrollment}/cancel"
+
+
+LIST_KINDS = ("stuck", "late", "failed", "awaiting", "steps", "students")
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -49,7 +58,12 @@ PAGES = [
     Page("verify-unknown", "/certificates/" + "0" * 64, None, 404),
     Page("not-found", "/no-such-page", None, 404),
     Page("admin-dashboard", "/admin/dashboard", ADMIN),
-    # the operator console's pages (issue 13, i13a) go here
+    Page("admin", "/admin", ADMIN),  # redirects to the dashboard
+    *(Page(f"admin-list-{kind}", f"/admin/lists/{kind}", ADMIN) for kind in LIST_KINDS),
+    Page("admin-events", "/admin/events", ADMIN),
+    Page("admin-jobs", "/admin/jobs", ADMIN),
+    Page("admin-student-eve", f"/admin/students/{EVE}", ADMIN),
+    Page("admin-cancel-ben", ben_cancel, ADMIN),
 ]
 
 # the partner simulator's own page (devtools.partner_simulator), served by the simulator

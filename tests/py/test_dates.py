@@ -1,6 +1,6 @@
 """One date format on every page, in the organisation's zone (glue/pages/dates.py)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -27,6 +27,15 @@ def test_formats_in_the_organisation_zone(paris_app):
 
 def test_day_crosses_midnight_in_the_zone(paris_app):
     assert dates.day("2026-12-31T23:30:00+00:00") == "1 January 2027"
+
+
+def test_a_plain_date_is_a_calendar_day_in_any_zone():
+    app = create_app(TestConfig(DATABASE_URL="postgresql://unused", ORG_TIMEZONE="America/Los_Angeles"))
+    with app.app_context():
+        assert dates.day("2026-03-12") == "12 March 2026"
+        assert dates.day(date(2026, 3, 12)) == "12 March 2026"
+        assert dates.iso("2026-03-12") == "2026-03-12T00:00:00-07:00"
+        assert dates.day("2026-03-12T03:00:00+00:00") == "11 March 2026"  # an instant does move
 
 
 def test_relative_times(paris_app):
