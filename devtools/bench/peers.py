@@ -339,8 +339,9 @@ def measure(
     systems: list[str] | None = None,
     slow_jobs: int | None = None,
 ) -> Results:
-    """`slow_jobs`: fewer jobs for procrastinate (one job per statement: ~20x slower than the others)
-    so that a short run stays short; rates are per second whatever N."""
+    """`slow_jobs`: fewer jobs for procrastinate and for our self-archiving variant (one commit per
+    job: ~10-20x slower than the others) so that a short run stays short; rates are per second
+    whatever N."""
     """`admin_url_for(dbname)`: a superuser URL of that database in the cluster."""
     import logging
 
@@ -362,7 +363,7 @@ def measure(
         for concurrency in concurrencies:
             for system in order:
                 url = urls[system]
-                n = slow_jobs if slow_jobs and system == "procrastinate" else jobs
+                n = slow_jobs if slow_jobs and system in ("procrastinate", "ours-self-ack") else jobs
                 LOAD[system](url, n)
                 with connect(url) as conn:
                     conn.execute("checkpoint")
