@@ -25,7 +25,7 @@ serve: setup ## production serving: gunicorn on 127.0.0.1:8001 behind nginx on :
 POOLED_SUITES := tests/py/test_webhooks.py tests/py/test_automation.py tests/py/test_student_progress.py \
 	tests/py/test_admin_dashboard.py tests/py/test_pages_certificates.py tests/py/test_replay_cli.py \
 	tests/py/test_migrations.py tests/py/test_credentials.py tests/py/test_credentials_waived_steps.py \
-	tests/py/test_admin_lists.py tests/py/test_admin_student.py
+	tests/py/test_admin_lists.py tests/py/test_admin_student.py tests/py/test_worker_batch_ack.py
 
 test: setup-test lint ## run every test (pgTAP, pytest, browser), then the app's suites again through PgBouncer
 	@$(PY) -m pytest $(PYTEST_ARGS)
