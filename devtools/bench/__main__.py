@@ -25,6 +25,7 @@ from .harness import (
     Signer,
     Sizes,
     connect,
+    create_admin,
     generate,
     log,
     machine_description,
@@ -92,6 +93,7 @@ def run(args: argparse.Namespace, sizes: Sizes, report: Report) -> None:
         url = cluster.url("bench")
         migrate.migrate(url)
         migrate.seed(url)
+        create_admin(url)  # P3's signed-in admin
         with connect(url) as conn:
             conn.execute("create extension if not exists pg_stat_statements")
             conn.execute(INBOX_DDL)  # P1's floor: the one-table inbox
