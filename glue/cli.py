@@ -19,6 +19,9 @@ def register_commands(app: Flask) -> None:
     @click.option("--concurrency", default=8, show_default=True, help="Jobs handled at once (threads).")
     @click.option("--batch", default=20, show_default=True, help="Jobs taken per read.")
     @click.option(
+        "--readers", type=int, help="Reader loops (each its own batch) [default: concurrency // 2, at least 2]."
+    )
+    @click.option(
         "--scan-interval",
         default=300.0,
         show_default=True,
@@ -31,7 +34,9 @@ def register_commands(app: Flask) -> None:
         help="Seconds between refreshes of the dashboard's monitoring snapshot (0: never).",
     )
     @click.option("--once", is_flag=True, help="Drain the queues, then exit.")
-    def worker(concurrency: int, batch: int, scan_interval: float, monitoring_interval: float, once: bool):
+    def worker(
+        concurrency: int, batch: int, readers: int | None, scan_interval: float, monitoring_interval: float, once: bool
+    ):
         """Run the automation worker: partner enrollments, certificates, emails, periodic checks.
 
         Several can run at once. SIGTERM finishes the current jobs and releases the rest.
@@ -43,6 +48,7 @@ def register_commands(app: Flask) -> None:
             once=once,
             concurrency=concurrency,
             batch=batch,
+            readers=readers,
             scan_interval=scan_interval,
             monitoring_interval=monitoring_interval,
         )

@@ -1,6 +1,6 @@
 """The automation worker: drains the outbox queues (schema `queue`) that the state machine fills.
 
-    flask --app glue worker [--concurrency 8] [--batch 20] [--scan-interval 300] [--once]
+    flask --app glue worker [--concurrency 8] [--readers 4] [--batch 20] [--scan-interval 300] [--once]
 
 Each queue's jobs go to the handler registered for it (glue/tasks/<queue>.py, see glue.tasks):
 the queues are the ones `queue.list_queues()` lists, read at start and every minute; a queue
@@ -9,10 +9,14 @@ with no registered handler is logged (and its jobs left alone) rather than faile
 A failed attempt calls `queue.fail`, which retries with jittered exponential backoff or, after
 the queue's max attempts, dead-letters the job (for a partner enrollment: step failed + admin
 alert). Several workers can run at once: `queue.read` hands each job to one reader
-(`for update skip locked`). A read's batch is shared by min(concurrency, batch) runner threads,
-each taking the next job when free. The jobs of a handler marked `acked_by_worker` are archived
-by the worker, the whole batch in one statement sent with the queue's next read (one commit per
-batch, not per job; glue.tasks.acked_by_worker says what such a handler must allow). An idle
+(`for update skip locked`). A worker process has `readers` reader loops (default: concurrency // 2,
+at least 2), each reading its own batches: a read's batch is shared by min(concurrency / readers,
+batch) runner threads, each taking the next job when free, and every job runs in one of the
+worker's `concurrency` slots; so a reader reads (and acknowledges) its next batch while the other
+readers' jobs run, and their commits overlap (as separate workers' do). The
+jobs of a handler marked `acked_by_worker` are archived by the worker, the finished ones in one
+statement sent with the queue's next read by any reader (one commit per batch, not per job;
+glue.tasks.acked_by_worker says what such a handler must allow). An idle
 worker polls every 250 ms (not LISTEN/NOTIFY: a notifying transaction serializes every commit in
 the cluster, which would cap the webhook rate),
 finishes its jobs on SIGTERM and gives back the ones it has not started; a job whose worker was
@@ -43,7 +47,7 @@ QUEUES_INTERVAL = 60.0  # seconds between reads of the queue list (a queue creat
 
 
 class Worker:
-    """One worker process: a reader loop feeding a thread pool."""
+    """One worker process: `readers` reader loops feeding a thread pool of `concurrency` threads."""
 
     def __init__(
         self,
@@ -54,12 +58,18 @@ class Worker:
         poll_interval: float = 0.25,
         monitoring_interval: float = 30.0,
         handlers: dict[str, Handler] | None = None,
+        readers: int | None = None,
     ):
         self.app = app
         self.monitoring_interval = monitoring_interval
         self.db: Database = app.extensions["db"]
         self.queue = QueueRpc(self.db)
         self.concurrency = concurrency
+        self.readers = max(1, max(2, concurrency // 2) if readers is None else readers)
+        # each reader's runner threads; a job runs holding one of `concurrency` slots, so a reader
+        # can read (and acknowledge) its next batch while the others' jobs run, never exceeding it
+        self.share = -(-concurrency // self.readers)
+        self._slots = threading.Semaphore(concurrency)
         self.batch = batch
         self.scan_interval = scan_interval
         self.poll_interval = poll_interval
@@ -67,6 +77,7 @@ class Worker:
         self.context = TaskContext(app)
         self.stop = threading.Event()
         self.processed = 0
+        self._processed_lock = threading.Lock()
         self.queues: dict[str, int] = {}  # queue name -> visibility timeout (s), the handled ones
         # jobs cut short by a lost database (not their fault): given back as soon as it answers again,
         # instead of waiting out their visibility timeout
@@ -77,6 +88,7 @@ class Worker:
         # next read (one statement, one commit per batch), or by _flush_acks before stopping
         self._acks: dict[str, list[int]] = {}
         self._acks_lock = threading.Lock()
+        self._crashed: BaseException | None = None  # what stopped another reader loop (raised by run())
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -87,13 +99,23 @@ class Worker:
         next_refresh = time.monotonic() if self.monitoring_interval > 0 else float("inf")
         next_queues = time.monotonic()
         backoff = RECONNECT_FIRST
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="job") as pool:
+        others: list[threading.Thread] = []  # the readers other than this thread's, started with the queue list
+        with ThreadPoolExecutor(max_workers=self.share * self.readers, thread_name_prefix="job") as pool:
             while not self.stop.is_set():
                 try:
                     self._release_orphans()
                     if time.monotonic() >= next_queues:
                         self._read_queues()
                         next_queues = time.monotonic() + QUEUES_INTERVAL
+                        if not others and self.readers > 1:
+                            others = [
+                                threading.Thread(
+                                    target=self._reader, args=(pool, once), name=f"reader-{i}", daemon=True
+                                )
+                                for i in range(1, self.readers)
+                            ]
+                            for thread in others:
+                                thread.start()
                     if time.monotonic() >= next_refresh:
                         self._refresh_monitoring()
                         next_refresh = time.monotonic() + self.monitoring_interval
@@ -112,8 +134,35 @@ class Worker:
                 if once:
                     break
                 self.stop.wait(self.poll_interval)
+            for thread in others:
+                thread.join()
             self._flush_acks()
+        if self._crashed is not None:
+            raise self._crashed
         return self.processed
+
+    def _reader(self, pool: ThreadPoolExecutor, once: bool) -> None:
+        """One more reader loop (the first is run()'s own, which also does the periodic work): reads
+        and runs batches until stopped (with once, until its read finds nothing)."""
+        backoff = RECONNECT_FIRST
+        while not self.stop.is_set():
+            try:
+                handled = sum(self._drain_once(pool, queue, vt) for queue, vt in list(self.queues.items()))
+            except (DatabaseUnavailable, psycopg.OperationalError) as exc:
+                log.warning("database unavailable (%s); reader retrying in %.1f s", exc, backoff)
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, RECONNECT_MAX)
+                continue
+            except BaseException as exc:  # as run()'s own loop would: the whole worker stops, and says why
+                self._crashed = exc
+                self.stop.set()
+                return
+            backoff = RECONNECT_FIRST
+            if handled:
+                continue
+            if once:
+                return
+            self.stop.wait(self.poll_interval)
 
     def _read_queues(self) -> None:
         """The queues to drain: those queue.list_queues() lists that have a registered handler. A
@@ -138,16 +187,21 @@ class Worker:
         self.queues = queues
 
     def _drain_once(self, pool: ThreadPoolExecutor, queue: str, vt: int) -> int:
-        with self._acks_lock:
-            acks = self._acks.get(queue, [])
-        jobs = self.queue.read(queue, vt, self.batch, ack=acks)  # acknowledges the previous batch too
-        with self._acks_lock:
-            self._acks[queue] = self._acks.get(queue, [])[len(acks) :]
+        with self._acks_lock:  # this read acknowledges every job finished so far (any reader's)
+            acks = self._acks.pop(queue, [])
+        try:
+            jobs = self.queue.read(queue, vt, self.batch, ack=acks)
+        except BaseException:
+            if acks:  # not acknowledged: kept for the next read (archiving twice is a no-op)
+                with self._acks_lock:
+                    self._acks.setdefault(queue, []).extend(acks)
+            raise
         if not jobs:
             return 0
-        # min(concurrency, batch) runners share the batch, each taking the next job when it is free: a
-        # thread hand-off per runner, not per job. Stopping, a runner finishes the job in hand and
-        # gives back those nobody started.
+        # min(share, batch) runners share the batch, each taking the next job when it is free and running
+        # it in one of the worker's slots: a thread hand-off per runner, not per job (none with one
+        # runner: the reader runs the jobs). Stopping, a runner finishes the job in hand and gives
+        # back those nobody started.
         todo = deque(jobs)
 
         def runner() -> None:
@@ -156,13 +210,18 @@ class Worker:
                     job = todo.popleft()
                 except IndexError:
                     return
-                if self.stop.is_set():
-                    self._release(queue, job["msg_id"])
-                else:
-                    self._handle(queue, job)
+                with self._slots:
+                    if self.stop.is_set():
+                        self._release(queue, job["msg_id"])
+                    else:
+                        self._handle(queue, job)
 
-        for future in [pool.submit(runner) for _ in range(min(self.concurrency, len(jobs)))]:
-            future.result()
+        runners = min(self.share, len(jobs))
+        if runners == 1:
+            runner()
+        else:
+            for future in [pool.submit(runner) for _ in range(runners)]:
+                future.result()
         return len(jobs)
 
     def _flush_acks(self) -> None:
@@ -171,14 +230,14 @@ class Worker:
         timeout, which their handlers allow (`acked_by_worker`)."""
         with self._acks_lock:
             pending = {queue: ids for queue, ids in self._acks.items() if ids}
+            self._acks = {}
         for queue, ids in pending.items():
             try:
                 self.queue.archive(queue, ids)
             except (DatabaseUnavailable, psycopg.OperationalError) as exc:
                 log.warning("%s: %s finished job(s) not acknowledged (%s); they will run again", queue, len(ids), exc)
-                continue
-            with self._acks_lock:
-                self._acks[queue] = self._acks.get(queue, [])[len(ids) :]
+                with self._acks_lock:
+                    self._acks.setdefault(queue, []).extend(ids)
 
     def _release(self, queue: str, msg_id: int) -> None:
         self.queue.set_vt(queue, msg_id, 0)
@@ -225,7 +284,8 @@ class Worker:
                 self._orphans.add((queue, msg_id))
             log.warning("%s job %s interrupted: database unavailable (%s); given back on reconnect", queue, msg_id, exc)
             return
-        self.processed += 1
+        with self._processed_lock:
+            self.processed += 1
         log.info(
             "%s job %s (attempt %s): %s (%.0f ms)",
             queue,

@@ -31,7 +31,9 @@ def test_a_batch_of_finished_jobs_is_archived_in_one_transaction_with_the_next_r
         seen.append(msg_id)
         return "ok"
 
-    worker = Worker(app, concurrency=2, batch=5, scan_interval=0, monitoring_interval=0, handlers={"acked": acked})
+    worker = Worker(
+        app, concurrency=2, batch=5, readers=1, scan_interval=0, monitoring_interval=0, handlers={"acked": acked}
+    )
     assert worker.run(once=True) == 10
     assert sorted(seen) == ids  # each once
     rows = sql("select msg_id, outcome, read_ct, archived_at from queue.jobs_archive where queue_name = 'acked'")
@@ -39,6 +41,38 @@ def test_a_batch_of_finished_jobs_is_archived_in_one_transaction_with_the_next_r
     assert {(r["outcome"], r["read_ct"]) for r in rows} == {("done", 1)}
     # archived_at is its transaction's start: two batches of 5, two acknowledging transactions
     assert len({r["archived_at"] for r in rows}) == 2
+    assert sql("select count(*) as n from queue.jobs where queue_name = 'acked'")[0]["n"] == 0
+
+
+def test_a_second_reader_reads_its_batch_while_the_first_batch_runs_within_the_concurrency(app, sql):
+    ids = _queue(sql, "acked", 12)
+    seen, in_hand, running, peak = [], [], [0], [0]
+    lock = threading.Lock()
+
+    @tasks.acked_by_worker
+    def acked(ctx, msg_id, message):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        if not in_hand:  # the first job: the other reader takes its batch meanwhile
+            deadline, n = time.monotonic() + 10, 0
+            while n < 8 and time.monotonic() < deadline:
+                time.sleep(0.02)
+                n = sql("select count(*) as n from queue.jobs where queue_name = 'acked' and read_ct > 0")[0]["n"]
+            in_hand.append(n)
+        seen.append(msg_id)
+        with lock:
+            running[0] -= 1
+        return "ok"
+
+    worker = Worker(app, concurrency=1, batch=4, scan_interval=0, monitoring_interval=0, handlers={"acked": acked})
+    assert worker.readers == 2  # the default: at least 2
+    assert worker.run(once=True) == 12
+    assert in_hand == [8]  # two batches read while one job ran ...
+    assert peak == [1]  # ... and never more than `concurrency` jobs at once
+    assert sorted(seen) == ids  # each once
+    rows = sql("select outcome, read_ct from queue.jobs_archive where queue_name = 'acked'")
+    assert rows == [{"outcome": "done", "read_ct": 1}] * 12
     assert sql("select count(*) as n from queue.jobs where queue_name = 'acked'")[0]["n"] == 0
 
 
