@@ -259,7 +259,7 @@ def run(args: argparse.Namespace, sizes: Sizes, report: Report) -> None:
         else:
             log(f"P5 peers: no-op drains of {sizes.peer_jobs:,} jobs, concurrency 1 and 8, {sizes.peer_reps} rep(s)")
             try:
-                slow = 300 if args.quick else 2_000  # procrastinate, one commit per job: ~100 jobs/s here
+                slow = 150 if args.quick else 2_000  # procrastinate, one commit per job: ~40-100 jobs/s here
                 results = peers.measure(
                     cluster.url, pg_pid, sizes.peer_jobs, sizes.peer_reps, (1, 8), sizes.peer_enqueue, slow_jobs=slow
                 )

@@ -61,7 +61,9 @@ per measurement); `scripts/bench --help` says what each does; `scripts/generate-
   commits (devtools/bench/apps.py); 16 keep-alive connections from 2 client processes that share
   the 2 cores with the server and PostgreSQL. The no-op route is shown as information.
 - **P2** `mark_step_complete` through pgbench (each transaction completes a distinct step) vs
-  pgbench's built-in TPC-B-like transaction, same `-c 8 -j 2 -T`; statements and buffers per
+  pgbench's built-in TPC-B-like transaction, same `-c 8 -j 2` (`-T` for TPC-B; for
+  mark_step_complete `-t`, each client its share of a pool of distinct in-progress steps, so that no
+  call finds the pool empty); statements and buffers per
   transition from pg_stat_statements (track = all).
 - **P3** the monitoring functions and `GET /admin/dashboard` at N vs at 10,000 enrollments.
 - **P4** per-event latency at concurrency 1 at N vs at 10,000 enrollments; "block p50" is the

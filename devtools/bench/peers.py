@@ -5,7 +5,8 @@ Each system gets its own database in the cluster (its own schema, installed by i
 each repetition and each concurrency (1 and 8), each system in turn (the order rotates per
 repetition) drains N jobs loaded beforehand through its own batch API:
 
-- ours: `glue.worker.Worker` in this process (`--batch 20`), a no-op handler acknowledged by the
+- ours: `glue.worker.Worker` in this process (`--batch 20`, its default readers: concurrency // 2,
+  at least 2, each reading its own batches), a no-op handler acknowledged by the
   worker (`glue.tasks.acked_by_worker`: the ids of a read's finished jobs are archived in one
   statement, sent with the next read); and, as information, the same no-op handler archiving its
   own job in its own transaction (`queue.archive`, as the real tasks record their result);
