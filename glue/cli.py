@@ -19,7 +19,9 @@ def register_commands(app: Flask) -> None:
     @click.option("--concurrency", default=8, show_default=True, help="Jobs handled at once (threads).")
     @click.option("--batch", default=20, show_default=True, help="Jobs taken per read.")
     @click.option(
-        "--readers", type=int, help="Reader loops (each its own batch) [default: concurrency // 2, at least 2]."
+        "--readers",
+        type=int,
+        help="Reader loops, each its own batch [default: concurrency // 2, within DB_POOL_MAX, at least 2].",
     )
     @click.option(
         "--scan-interval",

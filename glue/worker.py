@@ -10,10 +10,11 @@ A failed attempt calls `queue.fail`, which retries with jittered exponential bac
 the queue's max attempts, dead-letters the job (for a partner enrollment: step failed + admin
 alert). Several workers can run at once: `queue.read` hands each job to one reader
 (`for update skip locked`). A worker process has `readers` reader loops (default: concurrency // 2,
-at least 2), each reading its own batches: a read's batch is shared by min(concurrency / readers,
-batch) runner threads, each taking the next job when free, and every job runs in one of the
-worker's `concurrency` slots; so a reader reads (and acknowledges) its next batch while the other
-readers' jobs run, and their commits overlap (as separate workers' do). The
+at most the pool's connections beyond `concurrency`, at least 2), each reading its own batches:
+a read's batch is shared by min(concurrency / readers, batch) runner threads, each taking the next
+job when free, and every job runs in one of the worker's `concurrency` slots; so a reader reads
+(and acknowledges) its next batch while the other readers' jobs run, and their commits overlap (as
+separate workers' do). The
 jobs of a handler marked `acked_by_worker` are archived by the worker, the finished ones in one
 statement sent with the queue's next read by any reader (one commit per batch, not per job;
 glue.tasks.acked_by_worker says what such a handler must allow). An idle
@@ -65,7 +66,11 @@ class Worker:
         self.db: Database = app.extensions["db"]
         self.queue = QueueRpc(self.db)
         self.concurrency = concurrency
-        self.readers = max(1, max(2, concurrency // 2) if readers is None else readers)
+        if readers is None:  # concurrency // 2, within the connections the pool has beside the runners'
+            pool_max = getattr(getattr(self.db, "pool", None), "max_size", None)
+            readers = concurrency // 2 if pool_max is None else min(concurrency // 2, pool_max - concurrency)
+            readers = max(2, readers)
+        self.readers = max(1, readers)
         # each reader's runner threads; a job runs holding one of `concurrency` slots, so a reader
         # can read (and acknowledge) its next batch while the others' jobs run, never exceeding it
         self.share = -(-concurrency // self.readers)

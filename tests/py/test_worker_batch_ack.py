@@ -76,6 +76,14 @@ def test_a_second_reader_reads_its_batch_while_the_first_batch_runs_within_the_c
     assert sql("select count(*) as n from queue.jobs where queue_name = 'acked'")[0]["n"] == 0
 
 
+def test_default_readers_stay_within_the_pool_beside_the_runners(app):
+    pool_max = app.extensions["db"].pool.max_size
+    assert pool_max == 10  # DB_POOL_MAX's default
+    readers = {c: Worker(app, concurrency=c, handlers={}).readers for c in (1, 2, 4, 6, 8, 10)}
+    assert readers == {1: 2, 2: 2, 4: 2, 6: 3, 8: 2, 10: 2}  # concurrency // 2, <= 10 - concurrency, >= 2
+    assert Worker(app, concurrency=8, readers=5, handlers={}).readers == 5  # --readers decides
+
+
 def test_a_job_finished_but_not_acknowledged_when_the_worker_died_runs_again_once(app, sql):
     (job_id,) = _queue(sql, "acked", 1, vt=1)
     runs = []
