@@ -125,3 +125,5 @@ drop function if exists public.credential_by_code(text);
 drop function if exists public.my_credentials();
 drop function if exists public.queue_missing_credentials();
 delete from supabase_migrations.schema_migrations where version in ('20261203500000', '20261203500001');
+-- issue 14, round 4 (performance)
+delete from supabase_migrations.schema_migrations where version in ('20261207100821');

@@ -106,12 +106,13 @@ begin
         v_error := pg_catalog.format('no step at this partner has external_enrollment_id %s yet; kept and applied when it is linked', v_ext);
       elsif v_type = 'course.completed' then
         if v_step.status in ('in_progress', 'completed') then
-          perform public.mark_step_complete(v_step.id, v_ext);
-          update public.enrollment_steps
-            set partner_result = partner_result || pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                  'completed_at', coalesce(v_data -> 'completed_at', v_data -> 'completedAt'),
-                  'score', v_data -> 'score', 'event_id', v_event.id))
-            where id = v_step.id and not (partner_result ? 'event_id');
+          -- mark_step_complete's work, with the partner's result stored by the completing update
+          -- itself (a second update of the step would write every index of the row again)
+          perform private.set_audit_context('partner reported completion');
+          perform private.complete_step(v_step.id, v_ext, array['in_progress'],
+            pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+              'completed_at', coalesce(v_data -> 'completed_at', v_data -> 'completedAt'),
+              'score', v_data -> 'score', 'event_id', v_event.id)));
           v_status := 'processed';
         elsif v_step.status = 'skipped' then
           v_status := 'ignored'; v_error := 'the step was skipped by an admin';

@@ -2,8 +2,11 @@
 -- in_progress only) and admin_complete_step (also from failed). Locks the enrollment, then the
 -- step; stores the partner's id; advances. Completing a completed step is a no-op that returns
 -- the same answer as the first time: the next non-skipped step, or null after the last.
+-- p_partner_result (a partner's completion: its date, score and event id) is merged into
+-- partner_result by the same update, once: the first completion event that carries it wins.
 create or replace function private.complete_step(
-  p_step_id uuid, p_external_enrollment_id text, p_from_statuses text[])
+  p_step_id uuid, p_external_enrollment_id text, p_from_statuses text[],
+  p_partner_result jsonb default null)
 returns uuid
 language plpgsql
 volatile
@@ -18,6 +21,10 @@ begin
   v_enrollment_id := v_step.enrollment_id;
 
   if v_step.status = 'completed' then
+    if p_partner_result is not null and not (v_step.partner_result ? 'event_id') then
+      update public.enrollment_steps set partner_result = partner_result || p_partner_result
+        where id = p_step_id;
+    end if;
     return (select n.id from public.enrollment_steps n
             where n.enrollment_id = v_enrollment_id and n.sequence_order > v_step.sequence_order
               and n.status <> 'skipped'
@@ -45,11 +52,13 @@ begin
   update public.enrollment_steps
     set status = 'completed', completed_at = pg_catalog.now(), progress_percent = 100,
         error_message = null,
-        external_enrollment_id = coalesce(p_external_enrollment_id, external_enrollment_id)
+        external_enrollment_id = coalesce(p_external_enrollment_id, external_enrollment_id),
+        partner_result = case when p_partner_result is null or partner_result ? 'event_id' then partner_result
+                              else partner_result || p_partner_result end
     where id = p_step_id;
   return public.advance_to_next_step(v_enrollment_id);
 end
 $$;
-comment on function private.complete_step(uuid, text, text[]) is 'Completes a step whose status is in p_from_statuses and advances; shared by mark_step_complete and admin_complete_step.';
-revoke all on function private.complete_step(uuid, text, text[]) from public, anon, authenticated;
-grant execute on function private.complete_step(uuid, text, text[]) to service_role;
+comment on function private.complete_step(uuid, text, text[], jsonb) is 'Completes a step whose status is in p_from_statuses (merging a partner''s result once) and advances; shared by mark_step_complete, admin_complete_step and partner completion events.';
+revoke all on function private.complete_step(uuid, text, text[], jsonb) from public, anon, authenticated;
+grant execute on function private.complete_step(uuid, text, text[], jsonb) to service_role;

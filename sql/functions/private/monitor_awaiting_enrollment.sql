@@ -20,7 +20,11 @@ begin
   join public.enrollments e on e.id = s.enrollment_id
   join public.profiles p on p.id = e.user_id
   join public.programs g on g.id = e.program_id
-  where private.step_awaits_manual_enrollment(s.status, v.adapter, s.external_enrollment_id)
+  -- the first two conditions are what enrollment_steps_awaiting_idx holds (the rule's function
+  -- has a search_path, so the planner does not inline it and cannot see them in it): without
+  -- them this scanned every step (2.5 s at 1M enrollments instead of milliseconds)
+  where s.status = 'in_progress' and s.external_enrollment_id is null
+    and private.step_awaits_manual_enrollment(s.status, v.adapter, s.external_enrollment_id)
   order by s.started_at
   limit p_limit;
 end

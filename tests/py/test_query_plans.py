@@ -1,0 +1,87 @@
+"""Plans that must not depend on luck: the statements inside our functions, as auto_explain
+(ANALYZE, BUFFERS) prints them, on data shaped like the bench runs that found them slow.
+
+- `queue.read` after a vacuum of an empty queue and a burst of jobs: the planner's statistics
+  say "empty", and a bitmap scan of every visible job plus a sort made each read O(queue)
+  (250 ms and 377,000 buffers a read in the 1M-enrollment bench, issue 14).
+- `monitor_awaiting_enrollment` with many steps: its rule (private.step_awaits_manual_enrollment)
+  is a function with a search_path, which the planner never inlines, so the partial index
+  `enrollment_steps_awaiting_idx` was unusable and the dashboard scanned every step (2.5 s at 1M).
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.py.conftest import direct_url
+
+
+def _plans(url: str, statement: str, params=()) -> list[str]:
+    """Every plan auto_explain logs while `statement` runs (nested statements included)."""
+    with psycopg.connect(direct_url(url), autocommit=True) as conn:
+        notices: list[str] = []
+        conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+        conn.execute("load 'auto_explain'")
+        for setting in (
+            "auto_explain.log_min_duration = 0",
+            "auto_explain.log_analyze = on",
+            "auto_explain.log_buffers = on",
+            "auto_explain.log_nested_statements = on",
+            "auto_explain.log_level = notice",
+        ):
+            conn.execute(f"set {setting}")
+        conn.execute(statement, params).fetchall()
+    return notices
+
+
+@pytest.fixture
+def url(fresh_db, migrated_template) -> str:
+    return fresh_db(migrated_template)
+
+
+def test_queue_read_walks_the_index_after_a_burst_into_an_analyzed_empty_queue(url):
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("insert into queue.jobs (queue_name, message) select 'email', '{}' from generate_series(1, 20000)")
+        conn.execute("delete from queue.jobs")
+        conn.execute("vacuum (analyze) queue.jobs")  # the statistics now say: no rows
+        with conn.transaction():  # one enrollment import: every job with the same vt
+            conn.execute(
+                "insert into queue.jobs (queue_name, message)"
+                " select 'partner_enrollment', jsonb_build_object('i', i) from generate_series(1, 5000) i"
+            )
+    plans = _plans(url, "select * from queue.read('partner_enrollment', 60, 50)")
+    read = next(p for p in plans if "order by c.vt, c.msg_id" in p)
+    assert "Index Scan using jobs_queue_vt_idx on jobs c" in read, read
+    assert "Sort" not in read and "Bitmap" not in read, read
+    # O(batch): the ordered scan stops after the 50 it takes, whatever the queue holds
+    assert "rows=50 loops=1" in read.split("Index Scan using jobs_queue_vt_idx")[1].splitlines()[0], read
+
+
+def test_awaiting_enrollment_reads_the_partial_index(fresh_db, seeded_template):
+    url = fresh_db(seeded_template)
+    with psycopg.connect(url, autocommit=True) as conn:
+        program = conn.execute(
+            "select g.id from public.programs g join public.program_partner_lms m on m.program_id = g.id"
+            " group by g.id order by count(*) desc, g.id limit 1"
+        ).fetchone()[0]
+        conn.execute(
+            "insert into auth.users (email) select 'plan-' || i || '@test.local' from generate_series(1, 4000) i"
+        )
+        conn.execute(
+            "insert into public.enrollments (user_id, program_id)"
+            " select id, %s from public.profiles where email like 'plan-%%'",
+            (program,),
+        )
+        # most steps are done or linked, as in a real pipeline: the awaiting ones are few
+        conn.execute(
+            "update public.enrollment_steps set external_enrollment_id = 'ext-' || id"
+            " where status = 'in_progress' and external_enrollment_id is null"
+            " and enrollment_id in (select e.id from public.enrollments e join public.profiles p on p.id = e.user_id"
+            " where p.email like 'plan-%%' and p.email not like 'plan-1_@%%')"
+        )
+        conn.execute("analyze")
+    plans = _plans(url, "select * from private.monitor_awaiting_enrollment(100)")
+    query = next(p for p in plans if "from public.enrollment_steps s" in p)
+    assert "enrollment_steps_awaiting_idx" in query, query
+    assert "Seq Scan on enrollment_steps" not in query, query
