@@ -58,6 +58,35 @@ def test_queue_read_walks_the_index_after_a_burst_into_an_analyzed_empty_queue(u
     assert "rows=50 loops=1" in read.split("Index Scan using jobs_queue_vt_idx")[1].splitlines()[0], read
 
 
+def test_queue_read_planned_on_an_empty_queue_takes_qty_jobs_from_a_burst(url):
+    """A worker polls an empty queue (plpgsql caches the plan it makes then), then an import
+    queues 2,000 jobs at once: the next read must take 50 of them, through the indexes. Before,
+    the cached plan re-ran the limit-and-lock subquery once per row of a sequential scan, and one
+    read of 50 took and hid about a thousand jobs."""
+    with psycopg.connect(direct_url(url), autocommit=True) as conn:
+        conn.execute("vacuum (analyze) queue.jobs")
+        for _ in range(8):  # past plpgsql's five custom plans: the generic plan is cached
+            assert conn.execute("select * from queue.read('email', 60, 50)").fetchall() == []
+        with conn.transaction():
+            conn.execute(
+                "insert into queue.jobs (queue_name, message)"
+                " select 'email', jsonb_build_object('i', i) from generate_series(1, 2000) i"
+            )
+        notices: list[str] = []
+        conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+        conn.execute("load 'auto_explain'")
+        conn.execute(
+            "set auto_explain.log_min_duration = 0; set auto_explain.log_analyze = on;"
+            " set auto_explain.log_nested_statements = on; set auto_explain.log_level = notice"
+        )
+        taken = conn.execute("select msg_id from queue.read('email', 60, 50)").fetchall()
+        hidden = conn.execute("select count(*) from queue.jobs where vt > now()").fetchone()[0]
+    assert len(taken) == 50 and hidden == 50
+    read = next(p for p in notices if "order by c.vt, c.msg_id" in p)
+    # the jobs it takes are joined by their key, not found by walking the queue
+    assert "Seq Scan" not in read and "loops=2000" not in read and "Rows Removed by Join Filter" not in read, read
+
+
 def test_awaiting_enrollment_reads_the_partial_index(fresh_db, seeded_template):
     url = fresh_db(seeded_template)
     with psycopg.connect(url, autocommit=True) as conn:
