@@ -87,6 +87,38 @@ def test_queue_read_planned_on_an_empty_queue_takes_qty_jobs_from_a_burst(url):
     assert "Seq Scan" not in read and "loops=2000" not in read and "Rows Removed by Join Filter" not in read, read
 
 
+def test_queue_calls_by_id_planned_on_an_empty_queue_never_scan_the_queue(url):
+    """archive, archive_batch, set_vt and fail find their jobs by id even when their plans were
+    made while the queue was empty: never a sequential scan of the queue (before: one for each
+    call, O(queue) for one job). archive_batch is planned for its ids and reads the primary key;
+    the single-id calls keep a cached plan, which on an empty queue may prefer the vt index's
+    entries for the queue (index only, no table rows) to the primary key until the next analyze."""
+    with psycopg.connect(direct_url(url), autocommit=True) as conn:
+        conn.execute("vacuum (analyze) queue.jobs")
+        for _ in range(8):  # generic plans cached on the empty queue
+            conn.execute("select count(*) from queue.archive_batch('email', array[1, 2, 3]::bigint[])")
+            conn.execute("select queue.archive('email', 1), queue.set_vt('email', 1, 0)")
+            conn.execute("select queue.fail('email', 1, 'boom', true)")
+        conn.execute("insert into queue.jobs (queue_name, message) select 'email', '{}' from generate_series(1, 20000)")
+        ids = [r[0] for r in conn.execute("select msg_id from queue.jobs order by msg_id limit 40").fetchall()]
+        notices: list[str] = []
+        conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+        conn.execute("load 'auto_explain'")
+        conn.execute(
+            "set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on;"
+            " set auto_explain.log_level = notice"
+        )
+        assert conn.execute("select count(*) from queue.archive_batch('email', %s)", (ids[:25],)).fetchone()[0] == 25
+        assert conn.execute("select queue.archive('email', %s)", (ids[30],)).fetchone()[0] is True
+        assert conn.execute("select queue.set_vt('email', %s, 0)", (ids[31],)).fetchone()[0] is True
+        assert conn.execute("select queue.fail('email', %s, 'boom', true)", (ids[32],)).fetchone()[0] == "retry"
+    plans = [p for p in notices if "queue.jobs j" in p]
+    batch = next(p for p in plans if "archive_batch.msg_ids" in p)
+    assert "Index Cond: (msg_id = ANY" in batch and "jobs_queue_vt_idx" not in batch, batch
+    scans = [line.strip() for plan in plans for line in plan.splitlines() if "Scan" in line and " jobs j" in line]
+    assert len(scans) >= 4 and not any("Seq Scan" in line for line in scans), scans
+
+
 def test_awaiting_enrollment_reads_the_partial_index(fresh_db, seeded_template):
     url = fresh_db(seeded_template)
     with psycopg.connect(url, autocommit=True) as conn:

@@ -5,10 +5,14 @@ language plpgsql
 volatile
 security invoker
 set search_path = ''
+-- by primary key whatever the statistics say: a plan cached while the queue was empty was a
+-- sequential scan of the whole queue later, or a walk of its vt index, which also starts with
+-- queue_name (hence `queue_name || ''`: a filter on the row found, never an index condition)
+set enable_seqscan = off
 as $$
 begin
   with done as (
-    delete from queue.jobs j where j.queue_name = archive.queue_name and j.msg_id = archive.msg_id returning j.*
+    delete from queue.jobs j where j.msg_id = archive.msg_id and j.queue_name || '' = archive.queue_name returning j.*
   )
   insert into queue.jobs_archive (msg_id, queue_name, message, dedupe_key, enqueued_at, read_ct, last_error, outcome)
   select d.msg_id, d.queue_name, d.message, d.dedupe_key, d.enqueued_at, d.read_ct, d.last_error, 'done' from done d;

@@ -9,13 +9,17 @@ language plpgsql
 volatile
 security invoker
 set search_path = ''
+-- by primary key whatever the statistics say: a plan cached while the queue was empty was a
+-- sequential scan of the whole queue later, or a walk of its vt index, which also starts with
+-- queue_name (hence `queue_name || ''`: a filter on the row found, never an index condition)
+set enable_seqscan = off
 as $$
 declare
   v_job queue.jobs;
   v_queue queue.queues;
   v_error text := pg_catalog.left(fail.error, 2000);
 begin
-  select j.* into v_job from queue.jobs j where j.queue_name = fail.queue_name and j.msg_id = fail.msg_id for update;
+  select j.* into v_job from queue.jobs j where j.msg_id = fail.msg_id and j.queue_name || '' = fail.queue_name for update;
   if not found then
     return 'gone';
   end if;

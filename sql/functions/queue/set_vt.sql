@@ -6,10 +6,14 @@ language plpgsql
 volatile
 security invoker
 set search_path = ''
+-- by primary key whatever the statistics say: a plan cached while the queue was empty was a
+-- sequential scan of the whole queue later, or a walk of its vt index, which also starts with
+-- queue_name (hence `queue_name || ''`: a filter on the row found, never an index condition)
+set enable_seqscan = off
 as $$
 begin
   update queue.jobs j set vt = pg_catalog.now() + pg_catalog.make_interval(secs => set_vt.vt)
-  where j.queue_name = set_vt.queue_name and j.msg_id = set_vt.msg_id;
+  where j.msg_id = set_vt.msg_id and j.queue_name || '' = set_vt.queue_name;
   return found;
 end
 $$;
