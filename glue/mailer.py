@@ -73,6 +73,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates ship with the code: no stat() of each file on every email
     )
     env.filters["kind_label"] = _kind_label
     return env

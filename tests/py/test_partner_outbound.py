@@ -98,6 +98,9 @@ def env(base: str, **extra) -> dict:
 @pytest.fixture(autouse=True)
 def fresh_session():
     partners._local.__dict__.clear()  # no pooled connection from another test
+    partners._proxy_for.cache_clear()
+    yield
+    partners._proxy_for.cache_clear()  # no proxy decided under another test's environment
 
 
 def test_a_normal_answer_is_an_enrollment(servers):
@@ -207,3 +210,20 @@ def test_the_steps_error_keeps_the_partners_error_body_truncated(servers, app, s
     assert "hsi API answered 400: " + "x" * ERROR_BODY_CHARS in row["error_message"]
     assert len(row["error_message"]) < ERROR_BODY_CHARS + 100
     assert len(partner.requests) == 1
+
+
+def test_the_environments_proxy_is_used_and_no_proxy_bypasses_it(servers, monkeypatch):
+    """As requests did before the worker called urllib3 itself: `http_proxy`/`https_proxy` carry
+    the call (an absolute-form request to the proxy), `no_proxy` names hosts reached directly."""
+    partner, proxy = servers
+    monkeypatch.setenv("http_proxy", proxy.url)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    assert enroll_rest(message(), env(partner.url + "/ok")).external_enrollment_id == "EXT-1"
+    assert partner.requests == [] and proxy.requests[0][0] == partner.url + "/ok/enrollments"
+    assert proxy.requests[0][1]["X-Api-Key"] == API_KEY
+
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    partners._proxy_for.cache_clear()
+    assert enroll_rest(message(), env(partner.url + "/ok")).external_enrollment_id == "EXT-1"
+    assert [path for path, _ in partner.requests] == ["/ok/enrollments"] and len(proxy.requests) == 1
