@@ -186,7 +186,8 @@ def run(args: argparse.Namespace, sizes: Sizes, report: Report) -> None:
         page_sql_nojit = measure_dashboard_sql(url, 10, setup="set jit = off")
         if "p50" in page_sql and "p50" in page_sql_nojit:
             report.notes.append(
-                f"P3 page: its one SQL round trip alone (as the admin, no Flask/Jinja) p50 {ms(page_sql['p50'])}"
+                "P3 page: its SQL calls alone (admin_dashboard and admin_overview as the admin, no Flask/Jinja)"
+                f" p50 {ms(page_sql['p50'])}"
                 f" / p95 {ms(page_sql['p95'])} with the server's default JIT setting, p50 {ms(page_sql_nojit['p50'])}"
                 f" / p95 {ms(page_sql_nojit['p95'])} with `set jit = off`; the rest of the page time is Flask and"
                 f" Jinja rendering {big_page.get('bytes', 0) // 1024} KiB of HTML."
