@@ -424,14 +424,15 @@ def report_peers(results: Results, report: Report) -> None:
                 "— (info)",
                 "—",
             )
-    if "ours" in results.enqueue:
-        faster = max(("pgqueuer", "procrastinate"), key=lambda s: results.enqueue[s])
+    others = [s for s in ("pgqueuer", "procrastinate") if s in results.enqueue]  # those --only kept
+    if "ours" in results.enqueue and others:
+        faster = max(others, key=lambda s: results.enqueue[s])
         reached = results.enqueue["ours"] / results.enqueue[faster]
         report.add(
             "P5 peers: enqueue, one job per call (one client)",
             f"ours {results.enqueue['ours']:,.0f} jobs/s",
             f"{faster} {results.enqueue[faster]:,.0f} jobs/s; "
-            + ", ".join(f"{s} {results.enqueue[s]:,.0f}" for s in ("pgqueuer", "procrastinate") if s != faster),
+            + ", ".join(f"{s} {results.enqueue[s]:,.0f}" for s in others if s != faster),
             f"{reached:.2f}",
             "≥ 1.00 (stay ahead)",
             yes(reached >= 1.0),
