@@ -9,6 +9,9 @@
 --   sql/functions/public/mark_step_complete.sql
 --   sql/functions/private/apply_partner_event.sql
 --   sql/functions/private/admin_skip_step.sql
+--   sql/functions/private/tg_enrollment_steps__enqueue_partner_enrollment.sql
+--   sql/functions/private/tg_enrollments__issue_certificate.sql
+--   sql/functions/private/tg_certificates__queue_credential.sql
 
 select pg_catalog.set_config('lock_timeout', '10s', true);
 select pg_catalog.set_config('statement_timeout', '120s', true);
@@ -507,3 +510,98 @@ $$;
 comment on function private.admin_skip_step(uuid, text) is 'Body of public.admin_skip_step (security definer, outside the exposed schema): Admin override: pending|in_progress|failed -> skipped, then advance; returns the in-progress step or null. 42501, PS002, PS003, PS007.';
 revoke all on function private.admin_skip_step(uuid, text) from public, anon, authenticated;
 grant execute on function private.admin_skip_step(uuid, text) to authenticated, service_role;
+
+-- ==== sql/functions/private/tg_enrollment_steps__enqueue_partner_enrollment.sql ====
+-- The outbox, at the source: when a step starts (first start, next step, admin retry), enrolling
+-- the student at that partner is queued in the same transaction. A partner without an API
+-- (adapter manual) gets an admin alert instead: someone enrolls the student and enters the id.
+create or replace function private.tg_enrollment_steps__enqueue_partner_enrollment()
+returns trigger
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_context jsonb;
+  v_key text;
+  v_id bigint;
+begin
+  if new.external_enrollment_id is not null then
+    return null;  -- already enrolled at the partner (linked ahead of time)
+  end if;
+  v_context := private.step_context(new.id);
+  -- one key per start of the step (a retry is a new start): the partner's Idempotency-Key
+  v_key := new.id || ':' || pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000000)::bigint;
+  if v_context ->> 'adapter' = 'rest' then
+    -- assignments, not perform: each call is an expression, with no statement of its own
+    v_id := queue.send('partner_enrollment', v_context || pg_catalog.jsonb_build_object('idempotency_key', v_key),
+                       0, 'enroll:' || v_key);
+  else
+    v_id := private.raise_admin_alert('manual_enrollment_needed', 'manual_enrollment_needed:' || v_key,
+      pg_catalog.format('%s has no enrollment API: enroll %s (%s) by hand, then enter the partner''s enrollment id.',
+                        v_context ->> 'partner_name', v_context ->> 'student_name', v_context ->> 'student_email'),
+      new.id);
+  end if;
+  return null;
+end
+$$;
+comment on function private.tg_enrollment_steps__enqueue_partner_enrollment() is 'After a step becomes in_progress: queues its partner enrollment (rest adapter) or alerts admins (manual adapter).';
+revoke all on function private.tg_enrollment_steps__enqueue_partner_enrollment() from public, anon, authenticated;
+
+-- ==== sql/functions/private/tg_enrollments__issue_certificate.sql ====
+-- When an enrollment completes: exactly one certificate (unique per enrollment, an unguessable
+-- verification code), and its PDF queued for the worker, in the same transaction. Waived steps:
+-- no certificate when no step was completed (every one waived), nor when one was waived and the
+-- program's waived_steps_certificate is 'deny'; otherwise the certificate lists them as waived.
+create or replace function private.tg_enrollments__issue_certificate()
+returns trigger
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_certificate_id uuid;
+  v_job_id bigint;
+begin
+  if not exists (select 1 from public.enrollment_steps s where s.enrollment_id = new.id and s.status = 'completed')
+     or (exists (select 1 from public.enrollment_steps s where s.enrollment_id = new.id and s.status = 'skipped')
+         and (select g.waived_steps_certificate from public.programs g where g.id = new.program_id) = 'deny') then
+    return null;
+  end if;
+  insert into public.certificates (enrollment_id)
+  values (new.id)
+  on conflict (enrollment_id) do nothing
+  returning id into v_certificate_id;
+  if v_certificate_id is not null then
+    -- an assignment, not perform: the call is an expression, with no statement of its own
+    v_job_id := queue.send('certificate', pg_catalog.jsonb_build_object('certificate_id', v_certificate_id),
+                           0, 'certificate:' || new.id);
+  end if;
+  return null;
+end
+$$;
+comment on function private.tg_enrollments__issue_certificate() is 'After an enrollment becomes completed: creates its one certificate and queues the PDF; none when every step was waived, or one was and the program denies it (programs.waived_steps_certificate).';
+revoke all on function private.tg_enrollments__issue_certificate() from public, anon, authenticated;
+
+-- ==== sql/functions/private/tg_certificates__queue_credential.sql ====
+-- A new certificate: queue the signing of its Open Badges credential (once per certificate).
+create or replace function private.tg_certificates__queue_credential()
+returns trigger
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_job_id bigint;
+begin
+  -- an assignment, not perform: the call is an expression, with no statement of its own
+  v_job_id := queue.send('credential', pg_catalog.jsonb_build_object('certificate_id', new.id),
+                         0, 'credential:' || new.id);
+  return null;
+end
+$$;
+comment on function private.tg_certificates__queue_credential() is 'After a certificate is inserted: queues its Open Badges credential for the worker to sign.';
+revoke all on function private.tg_certificates__queue_credential() from public, anon, authenticated;
