@@ -20,7 +20,7 @@ begin
       p_step_id, v_step.status using errcode = 'PS003';
   end if;
   update public.enrollment_steps set status = 'skipped' where id = p_step_id;
-  return public.advance_to_next_step(v_step.enrollment_id);
+  return private.advance_enrollment(v_step.enrollment_id);  -- the enrollment is locked (lock_step)
 end
 $$;
 comment on function private.admin_skip_step(uuid, text) is 'Body of public.admin_skip_step (security definer, outside the exposed schema): Admin override: pending|in_progress|failed -> skipped, then advance; returns the in-progress step or null. 42501, PS002, PS003, PS007.';

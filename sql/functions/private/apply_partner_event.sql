@@ -23,6 +23,8 @@ declare
   v_status text;
   v_error text;
   v_percent numeric;
+  v_ignored text;
+  v_next_step_id uuid;
 begin
   select e.* into v_event from public.partner_events e where e.id = p_event_id for update;
   if not found then
@@ -107,9 +109,11 @@ begin
       elsif v_type = 'course.completed' then
         if v_step.status in ('in_progress', 'completed') then
           -- mark_step_complete's work, with the partner's result stored by the completing update
-          -- itself (a second update of the step would write every index of the row again)
-          perform private.set_audit_context('partner reported completion');
-          perform private.complete_step(v_step.id, v_ext, array['in_progress'],
+          -- itself (a second update of the step would write every index of the row again), on
+          -- the step lock_step has just locked and read (complete_step would lock it again);
+          -- the reason set as private.set_audit_context does, as an expression
+          v_ignored := pg_catalog.set_config('app.step_reason', 'partner reported completion', true);
+          v_next_step_id := private.complete_locked_step(v_step, v_ext, array['in_progress'],
             pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
               'completed_at', coalesce(v_data -> 'completed_at', v_data -> 'completedAt'),
               'score', v_data -> 'score', 'event_id', v_event.id)));

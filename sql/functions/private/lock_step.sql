@@ -9,13 +9,17 @@ set search_path = ''
 as $$
 declare
   v_enrollment_id uuid;
+  v_locked uuid;
   v_step public.enrollment_steps;
 begin
-  select s.enrollment_id into v_enrollment_id from public.enrollment_steps s where s.id = p_step_id;
+  -- the step's enrollment, and its row locked by the same statement (the subquery); the step row
+  -- is locked after it, by the next statement, which reads the step as it is once both are held
+  select s.enrollment_id, (select e.id from public.enrollments e where e.id = s.enrollment_id for update)
+    into v_enrollment_id, v_locked
+  from public.enrollment_steps s where s.id = p_step_id;
   if not found then
     raise exception 'step % not found', p_step_id using errcode = 'PS002';
   end if;
-  perform 1 from public.enrollments e where e.id = v_enrollment_id for update;
   select s.* into v_step from public.enrollment_steps s where s.id = p_step_id for update;
   return v_step;
 end

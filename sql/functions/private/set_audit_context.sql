@@ -7,10 +7,13 @@ volatile
 security invoker
 set search_path = ''
 as $$
+declare
+  v_ignored text;
 begin
-  perform pg_catalog.set_config('app.step_reason', coalesce(p_reason, ''), true);
+  -- assignments, not perform: an expression costs no statement of its own
+  v_ignored := pg_catalog.set_config('app.step_reason', coalesce(p_reason, ''), true);
   if p_actor_role is not null then
-    perform pg_catalog.set_config('app.step_actor_role', p_actor_role, true);
+    v_ignored := pg_catalog.set_config('app.step_actor_role', p_actor_role, true);
   end if;
 end
 $$;

@@ -6,9 +6,12 @@ volatile
 security invoker
 set search_path = ''
 as $$
+declare
+  v_job_id bigint;
 begin
-  perform queue.send('credential', pg_catalog.jsonb_build_object('certificate_id', new.id),
-                     0, 'credential:' || new.id);
+  -- an assignment, not perform: the call is an expression, with no statement of its own
+  v_job_id := queue.send('credential', pg_catalog.jsonb_build_object('certificate_id', new.id),
+                         0, 'credential:' || new.id);
   return null;
 end
 $$;

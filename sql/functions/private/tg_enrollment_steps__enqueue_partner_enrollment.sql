@@ -11,6 +11,7 @@ as $$
 declare
   v_context jsonb;
   v_key text;
+  v_id bigint;
 begin
   if new.external_enrollment_id is not null then
     return null;  -- already enrolled at the partner (linked ahead of time)
@@ -19,10 +20,11 @@ begin
   -- one key per start of the step (a retry is a new start): the partner's Idempotency-Key
   v_key := new.id || ':' || pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()) * 1000000)::bigint;
   if v_context ->> 'adapter' = 'rest' then
-    perform queue.send('partner_enrollment', v_context || pg_catalog.jsonb_build_object('idempotency_key', v_key),
+    -- assignments, not perform: each call is an expression, with no statement of its own
+    v_id := queue.send('partner_enrollment', v_context || pg_catalog.jsonb_build_object('idempotency_key', v_key),
                        0, 'enroll:' || v_key);
   else
-    perform private.raise_admin_alert('manual_enrollment_needed', 'manual_enrollment_needed:' || v_key,
+    v_id := private.raise_admin_alert('manual_enrollment_needed', 'manual_enrollment_needed:' || v_key,
       pg_catalog.format('%s has no enrollment API: enroll %s (%s) by hand, then enter the partner''s enrollment id.',
                         v_context ->> 'partner_name', v_context ->> 'student_name', v_context ->> 'student_email'),
       new.id);

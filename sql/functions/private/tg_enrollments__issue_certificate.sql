@@ -11,6 +11,7 @@ set search_path = ''
 as $$
 declare
   v_certificate_id uuid;
+  v_job_id bigint;
 begin
   if not exists (select 1 from public.enrollment_steps s where s.enrollment_id = new.id and s.status = 'completed')
      or (exists (select 1 from public.enrollment_steps s where s.enrollment_id = new.id and s.status = 'skipped')
@@ -22,8 +23,9 @@ begin
   on conflict (enrollment_id) do nothing
   returning id into v_certificate_id;
   if v_certificate_id is not null then
-    perform queue.send('certificate', pg_catalog.jsonb_build_object('certificate_id', v_certificate_id),
-                       0, 'certificate:' || new.id);
+    -- an assignment, not perform: the call is an expression, with no statement of its own
+    v_job_id := queue.send('certificate', pg_catalog.jsonb_build_object('certificate_id', v_certificate_id),
+                           0, 'certificate:' || new.id);
   end if;
   return null;
 end

@@ -12,6 +12,7 @@ declare
   v_program_id uuid;
   v_count integer;
   v_max integer;
+  v_started uuid;
 begin
   select e.program_id into v_program_id from public.enrollments e
   where e.id = p_enrollment_id for update;
@@ -42,7 +43,7 @@ begin
   where m.program_id = v_program_id
   order by m.sequence_order;
 
-  perform public.advance_to_next_step(p_enrollment_id);
+  v_started := private.advance_enrollment(p_enrollment_id);  -- the enrollment is locked (above)
   return v_count;
 end
 $$;

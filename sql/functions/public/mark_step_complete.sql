@@ -11,8 +11,11 @@ volatile
 security invoker
 set search_path = ''
 as $$
+declare
+  v_ignored text;
 begin
-  perform private.set_audit_context('partner reported completion');
+  -- private.set_audit_context's work, as an expression (no statement of its own)
+  v_ignored := pg_catalog.set_config('app.step_reason', 'partner reported completion', true);
   return private.complete_step(p_step_id, p_external_enrollment_id, array['in_progress']);
 end
 $$;
