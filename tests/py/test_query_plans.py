@@ -17,20 +17,27 @@ import pytest
 from tests.py.conftest import direct_url
 
 
+def _explain(conn: psycopg.Connection) -> list[str]:
+    """From now on, every plan auto_explain logs on `conn` (nested statements included, with
+    ANALYZE and BUFFERS), in the returned list: loading it does not touch plans already cached."""
+    notices: list[str] = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+    conn.execute("load 'auto_explain'")
+    for setting in (
+        "auto_explain.log_min_duration = 0",
+        "auto_explain.log_analyze = on",
+        "auto_explain.log_buffers = on",
+        "auto_explain.log_nested_statements = on",
+        "auto_explain.log_level = notice",
+    ):
+        conn.execute(f"set {setting}")
+    return notices
+
+
 def _plans(url: str, statement: str, params=()) -> list[str]:
-    """Every plan auto_explain logs while `statement` runs (nested statements included)."""
+    """Every plan auto_explain logs while `statement` runs on a new connection."""
     with psycopg.connect(direct_url(url), autocommit=True) as conn:
-        notices: list[str] = []
-        conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
-        conn.execute("load 'auto_explain'")
-        for setting in (
-            "auto_explain.log_min_duration = 0",
-            "auto_explain.log_analyze = on",
-            "auto_explain.log_buffers = on",
-            "auto_explain.log_nested_statements = on",
-            "auto_explain.log_level = notice",
-        ):
-            conn.execute(f"set {setting}")
+        notices = _explain(conn)
         conn.execute(statement, params).fetchall()
     return notices
 
@@ -72,13 +79,7 @@ def test_queue_read_planned_on_an_empty_queue_takes_qty_jobs_from_a_burst(url):
                 "insert into queue.jobs (queue_name, message)"
                 " select 'email', jsonb_build_object('i', i) from generate_series(1, 2000) i"
             )
-        notices: list[str] = []
-        conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
-        conn.execute("load 'auto_explain'")
-        conn.execute(
-            "set auto_explain.log_min_duration = 0; set auto_explain.log_analyze = on;"
-            " set auto_explain.log_nested_statements = on; set auto_explain.log_level = notice"
-        )
+        notices = _explain(conn)
         taken = conn.execute("select msg_id from queue.read('email', 60, 50)").fetchall()
         hidden = conn.execute("select count(*) from queue.jobs where vt > now()").fetchone()[0]
     assert len(taken) == 50 and hidden == 50
@@ -101,13 +102,7 @@ def test_queue_calls_by_id_planned_on_an_empty_queue_never_scan_the_queue(url):
             conn.execute("select queue.fail('email', 1, 'boom', true)")
         conn.execute("insert into queue.jobs (queue_name, message) select 'email', '{}' from generate_series(1, 20000)")
         ids = [r[0] for r in conn.execute("select msg_id from queue.jobs order by msg_id limit 40").fetchall()]
-        notices: list[str] = []
-        conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
-        conn.execute("load 'auto_explain'")
-        conn.execute(
-            "set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on;"
-            " set auto_explain.log_level = notice"
-        )
+        notices = _explain(conn)
         assert conn.execute("select count(*) from queue.archive_batch('email', %s)", (ids[:25],)).fetchone()[0] == 25
         assert conn.execute("select queue.archive('email', %s)", (ids[30],)).fetchone()[0] is True
         assert conn.execute("select queue.set_vt('email', %s, 0)", (ids[31],)).fetchone()[0] is True
