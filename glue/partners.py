@@ -74,12 +74,16 @@ def _proxy_for(scheme: str, host: str) -> str | None:
 
 
 def _reason(exc: BaseException) -> str:
-    """A short name for a failed call: ReadTimeout, ConnectTimeout or ConnectionError."""
-    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
-        return "ReadTimeout"
+    """A short name for a failed call: ConnectionError (refused, unknown host, cut), ConnectTimeout,
+    ReadTimeout, else the exception's own name (DecodeError for a body that cannot be decoded)."""
+    # first: urllib3's NewConnectionError (refused, unknown host) is a ConnectTimeoutError subclass
+    if isinstance(exc, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ProtocolError, OSError)):
+        return "ConnectionError"
     if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
         return "ConnectTimeout"
-    return "ConnectionError"
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return "ReadTimeout"
+    return type(exc).__name__
 
 
 def rest_endpoint(slug: str, adapter_config: dict, environ=os.environ) -> str:

@@ -227,3 +227,13 @@ def test_the_environments_proxy_is_used_and_no_proxy_bypasses_it(servers, monkey
     partners._proxy_for.cache_clear()
     assert enroll_rest(message(), env(partner.url + "/ok")).external_enrollment_id == "EXT-1"
     assert [path for path, _ in partner.requests] == ["/ok/enrollments"] and len(proxy.requests) == 1
+
+
+def test_a_refused_connection_is_named_so_and_retried():
+    """Nothing listens on the port: "unreachable: ConnectionError", retryable (urllib3 files a
+    refused connection under its connect-timeout class; the message must not say timeout)."""
+    from devtools.cluster import free_port
+
+    with pytest.raises(PartnerError, match="unreachable: ConnectionError") as caught:
+        enroll_rest(message(), env(f"http://127.0.0.1:{free_port()}"))
+    assert caught.value.retryable is True
