@@ -126,4 +126,4 @@ drop function if exists public.my_credentials();
 drop function if exists public.queue_missing_credentials();
 delete from supabase_migrations.schema_migrations where version in ('20261203500000', '20261203500001');
 -- issue 14, round 4 (performance)
-delete from supabase_migrations.schema_migrations where version in ('20261207100821', '20261207120000');
+delete from supabase_migrations.schema_migrations where version in ('20261207100821', '20261207120000', '20261207130000');

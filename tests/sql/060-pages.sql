@@ -154,8 +154,9 @@ select is(
      and (p.prosrc ~ $re$\('completed', 'skipped'\)$re$ and p.proname <> 'step_is_done'
           or p.prosrc ~ $re$'unmatched', 'deferred'$re$ and p.proname <> 'waiting_event_statuses'
           or p.prosrc ~ $re$adapter = 'manual'$re$ and p.proname not in ('step_awaits_manual_enrollment', 'step_display_state')
-          or p.prosrc ~ $re$interval '7 days'|default 7\M$re$)),
-  null, 'the done-set, the waiting statuses, the manual-enrollment wait and the stuck line each have one definition');
+          or p.prosrc ~ $re$interval '7 days'|default 7\M$re$
+          or p.prosrc ~ $re$set_config\('app\.step_(reason|actor_role)'$re$ and p.proname <> 'set_audit_context')),
+  null, 'the done-set, the waiting statuses, the manual-enrollment wait, the stuck line and the audit context (set_audit_context) each have one definition');
 
 select * from finish();
 rollback;

@@ -47,9 +47,9 @@ begin
     return null;
   end if;
 
-  -- private.set_audit_context's work, as an expression (no statement of its own)
-  v_ignored := pg_catalog.set_config('app.step_reason',
-    case when v_first then 'first step of the enrollment' else 'previous steps done' end, true);
+  -- an assignment, not perform: the call is an expression, with no statement of its own
+  v_ignored := private.set_audit_context(
+    case when v_first then 'first step of the enrollment' else 'previous steps done' end);
   update public.enrollment_steps
     set status = 'in_progress', started_at = pg_catalog.now(), error_message = null
     where id = v_step_id;

@@ -111,8 +111,8 @@ begin
           -- mark_step_complete's work, with the partner's result stored by the completing update
           -- itself (a second update of the step would write every index of the row again), on
           -- the step lock_step has just locked and read (complete_step would lock it again);
-          -- the reason set as private.set_audit_context does, as an expression
-          v_ignored := pg_catalog.set_config('app.step_reason', 'partner reported completion', true);
+          -- the reason: set_audit_context called as an expression (no statement of its own)
+          v_ignored := private.set_audit_context('partner reported completion');
           v_next_step_id := private.complete_locked_step(v_step, v_ext, array['in_progress'],
             pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
               'completed_at', coalesce(v_data -> 'completed_at', v_data -> 'completedAt'),

@@ -14,8 +14,8 @@ as $$
 declare
   v_ignored text;
 begin
-  -- private.set_audit_context's work, as an expression (no statement of its own)
-  v_ignored := pg_catalog.set_config('app.step_reason', 'partner reported completion', true);
+  -- an assignment, not perform: the call is an expression, with no statement of its own
+  v_ignored := private.set_audit_context('partner reported completion');
   return private.complete_step(p_step_id, p_external_enrollment_id, array['in_progress']);
 end
 $$;
